@@ -1,0 +1,354 @@
+"""The workspace schema: every entity, field, type and privacy class, defined once.
+
+Everything else derives from these definitions: the SQL DDL of both stores (``store/ddl.py``),
+the Arrow, JSON Schema, Frictionless Table Schema and Markdown renderings
+(``schema_render.py``), the validation of imported rows and the defaults of every
+minimization policy. Money is integer minor units beside an ISO 4217 currency; times are UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = "1.0.0"
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    TIMESTAMP = "timestamp"  # always UTC, microsecond precision
+    STRING_LIST = "string_list"
+    STRUCT = "struct"  # a small record of named sub-fields (e.g. a postal address)
+
+
+class Privacy(StrEnum):
+    """How much a field says about a person: drives every minimization policy."""
+
+    IDENTIFIER = "identifier"  # names a person directly: name, email, phone, account ids
+    QUASI_IDENTIFIER = "quasi_identifier"  # identifies in combination: address, job title
+    FREE_TEXT = "free_text"  # written by people: may hide anything
+    FINANCIAL = "financial"  # amounts and balances
+    SECRET = "secret"  # capabilities (e.g. payment links): stored for the owner, never exported
+    NONE = "none"  # says nothing about a person
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an entity."""
+
+    name: str
+    type: FieldType
+    privacy: Privacy
+    description: str
+    nullable: bool = True
+    #: a semantic format checked on import and declared in JSON Schema: email, currency, country, url
+    format: str | None = None
+    #: the closed set of values a string field may take
+    enum: tuple[str, ...] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    #: the entity whose ``id`` this field references
+    references: str | None = None
+    #: sub-fields of a STRUCT field
+    fields: tuple[Field, ...] = ()
+
+    def subfield(self, name: str) -> Field:
+        for sub in self.fields:
+            if sub.name == name:
+                return sub
+        raise KeyError(f"{self.name}.{name}")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One table of the workspace: its fields in a fixed order, provenance first."""
+
+    name: str
+    description: str
+    id_prefix: str
+    fields: tuple[Field, ...]
+    #: fields a row may be matched on when an imported file carries no source id
+    match_keys: tuple[str, ...] = ()
+    _by_name: dict[str, Field] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {f.name: f for f in self.fields}
+        if len(by_name) != len(self.fields):
+            raise ValueError(f"duplicate field in entity {self.name}")
+        object.__setattr__(self, "_by_name", by_name)
+
+    @property
+    def primary_key(self) -> str:
+        return "id"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no field {name!r}") from None
+
+    def has_field(self, name: str) -> bool:
+        return name in self._by_name
+
+    def foreign_keys(self) -> Iterator[Field]:
+        return (f for f in self.fields if f.references)
+
+
+def _f(name: str, type_: FieldType, privacy: Privacy, description: str, **kw: Any) -> Field:
+    return Field(name, type_, privacy, description, **kw)
+
+
+S, I, B, T, L = (
+    FieldType.STRING,
+    FieldType.INTEGER,
+    FieldType.BOOLEAN,
+    FieldType.TIMESTAMP,
+    FieldType.STRING_LIST,
+)
+ID, QI, TXT, FIN, SEC, NONE = (
+    Privacy.IDENTIFIER,
+    Privacy.QUASI_IDENTIFIER,
+    Privacy.FREE_TEXT,
+    Privacy.FINANCIAL,
+    Privacy.SECRET,
+    Privacy.NONE,
+)
+
+PROVENANCE: tuple[Field, ...] = (
+    _f("id", S, NONE, "Stable workspace id, derived from entity, source and source_id.",
+       nullable=False),
+    _f("source", S, NONE, "Where the row came from: a connector name or `import`.", nullable=False),
+    _f("source_id", S, ID, "The row's id at its source (e.g. a Stripe `cus_…` id).",
+       nullable=False),
+    _f("source_version", S, NONE, "The provider API version the row was read under."),
+    _f("created_at", T, NONE, "When the object was created at its source (UTC)."),
+    _f("updated_at", T, NONE, "When the object last changed at its source, where known (UTC)."),
+    _f("deleted", B, NONE, "True once the source deleted the object: a tombstone.",
+       nullable=False),
+    _f("deleted_at", T, NONE, "When the deletion was observed or reported (UTC)."),
+    _f("deleted_reason", S, NONE, "Why the row is a tombstone (event, reconcile, request…)."),
+    _f("synced_at", T, NONE, "When this toolkit last wrote the row (UTC).", nullable=False),
+)
+
+LIVEMODE = _f("livemode", B, NONE, "False for a provider's test-mode object.")
+
+
+def _address(name: str, description: str) -> Field:
+    return _f(
+        name,
+        FieldType.STRUCT,
+        QI,
+        description,
+        fields=(
+            _f("line1", S, QI, "Street address."),
+            _f("line2", S, QI, "Apartment, suite, building."),
+            _f("city", S, QI, "City or locality."),
+            _f("postal_code", S, QI, "Postal or ZIP code."),
+            _f("state", S, QI, "State, county or region."),
+            _f("country", S, QI, "ISO 3166-1 alpha-2 country code.", format="country"),
+        ),
+    )
+
+
+def _entity(name: str, prefix: str, description: str, *fields: Field, **kw: Any) -> Entity:
+    return Entity(name, description, prefix, PROVENANCE + tuple(fields), **kw)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        _entity(
+            "clients", "cli", "Organisations and people the business works for.",
+            _f("name", S, ID, "Display name of the client."),
+            _f("email", S, ID, "Primary email address.", format="email"),
+            _f("phone", S, ID, "Primary phone number, E.164 where known."),
+            _f("company", S, QI, "Company or organisation name."),
+            _address("address", "Billing address."),
+            _f("currency", S, NONE, "Preferred ISO 4217 currency (lower case).", format="currency"),
+            _f("balance", I, FIN, "Credit balance in minor units of `currency`."),
+            _f("notes", S, TXT, "The owner's notes on the client."),
+            _f("rating", I, NONE, "The owner's rating of the client, 1 to 5.", minimum=1,
+               maximum=5),
+            _f("workflow_state", S, NONE, "Where the client stands in the owner's workflow.",
+               enum=("lead", "active", "on_hold", "archived")),
+            _f("tags", L, NONE, "Free labels set by the owner."),
+            LIVEMODE,
+            match_keys=("email",),
+        ),
+        _entity(
+            "contacts", "con", "People: a client's contact persons, mailing-list members.",
+            _f("client_id", S, NONE, "The client this person belongs to.", references="clients"),
+            _f("name", S, ID, "Full name."),
+            _f("first_name", S, ID, "Given name."),
+            _f("last_name", S, ID, "Family name."),
+            _f("email", S, ID, "Email address.", format="email"),
+            _f("phone", S, ID, "Phone number."),
+            _f("title", S, QI, "Job title or role."),
+            _f("unsubscribed", B, NONE, "True when the person opted out of emails."),
+            _f("notes", S, TXT, "The owner's notes on the person."),
+            _f("tags", L, NONE, "Free labels set by the owner."),
+            LIVEMODE,
+            match_keys=("email",),
+        ),
+        _entity(
+            "invoices", "inv", "Invoices issued to clients.",
+            _f("client_id", S, NONE, "The invoiced client.", references="clients"),
+            _f("number", S, NONE, "The invoice number printed on it."),
+            _f("status", S, NONE, "Lifecycle state.",
+               enum=("draft", "open", "paid", "uncollectible", "void")),
+            _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
+            _f("subtotal", I, FIN, "Total before tax and discounts, minor units."),
+            _f("tax", I, FIN, "Tax, minor units."),
+            _f("total", I, FIN, "Total after tax and discounts, minor units."),
+            _f("amount_due", I, FIN, "Amount due, minor units."),
+            _f("amount_paid", I, FIN, "Amount paid, minor units."),
+            _f("amount_remaining", I, FIN, "Amount still owed, minor units."),
+            _f("customer_name", S, ID, "The client's name as printed on the invoice."),
+            _f("customer_email", S, ID, "The client's email as printed on the invoice.",
+               format="email"),
+            _f("description", S, TXT, "Memo printed on the invoice."),
+            _f("issued_at", T, NONE, "When the invoice was finalized or issued."),
+            _f("due_at", T, NONE, "Payment due date."),
+            _f("paid_at", T, NONE, "When the invoice was paid in full."),
+            _f("period_start", T, NONE, "Start of the billed period."),
+            _f("period_end", T, NONE, "End of the billed period."),
+            _f("subscription_id", S, NONE, "The provider subscription that produced it."),
+            _f("hosted_invoice_url", S, SEC, "Payment link for the client: a capability URL.",
+               format="url"),
+            LIVEMODE,
+        ),
+        _entity(
+            "invoice_lines", "inl", "Line items of invoices.",
+            _f("invoice_id", S, NONE, "The invoice this line belongs to.", references="invoices"),
+            _f("description", S, TXT, "What was billed."),
+            _f("quantity", I, NONE, "Quantity billed."),
+            _f("unit_amount", I, FIN, "Price per unit, minor units."),
+            _f("amount", I, FIN, "Line amount, minor units."),
+            _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
+            _f("period_start", T, NONE, "Start of the billed period."),
+            _f("period_end", T, NONE, "End of the billed period."),
+            _f("proration", B, NONE, "True for a proration adjustment."),
+            LIVEMODE,
+        ),
+        _entity(
+            "payments", "pay", "Payments received: charges, payment intents, manual payments.",
+            _f("client_id", S, NONE, "The paying client.", references="clients"),
+            _f("invoice_id", S, NONE, "The invoice paid, where known.", references="invoices"),
+            _f("kind", S, NONE, "What the source calls it.",
+               enum=("charge", "payment_intent", "invoice_payment", "manual")),
+            _f("status", S, NONE, "Provider status (succeeded, pending, failed…)."),
+            _f("amount", I, FIN, "Amount, minor units."),
+            _f("amount_refunded", I, FIN, "Amount refunded, minor units."),
+            _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
+            _f("method_type", S, NONE, "Payment method type (card, sepa_debit…)."),
+            _f("card_brand", S, NONE, "Card brand; never more card detail than brand, last4, "
+               "country."),
+            _f("card_last4", S, QI, "Last four digits of the card."),
+            _f("card_country", S, QI, "Issuing country of the card.", format="country"),
+            _f("receipt_email", S, ID, "Where the receipt was sent.", format="email"),
+            _f("description", S, TXT, "Description given with the payment."),
+            _f("failure_code", S, NONE, "Why the payment failed, as a provider code."),
+            _f("paid_at", T, NONE, "When the payment succeeded."),
+            _f("payment_intent_id", S, NONE, "The provider payment intent, where any."),
+            LIVEMODE,
+        ),
+        _entity(
+            "notifications", "ntf", "Messages sent about clients: emails, chat messages, alerts.",
+            _f("channel", S, NONE, "How it was sent.", nullable=False, enum=("email", "slack")),
+            _f("client_id", S, NONE, "The client it concerns, where known.",
+               references="clients"),
+            _f("contact_id", S, NONE, "The person it was sent to, where known.",
+               references="contacts"),
+            _f("conversation", S, NONE, "Provider conversation id: Slack channel, email thread."),
+            _f("recipient", S, ID, "Recipient address or user."),
+            _f("sender", S, ID, "Sender address or user."),
+            _f("subject", S, TXT, "Email subject or message preview."),
+            _f("status", S, NONE, "Last known delivery state (sent, delivered, bounced, edited…)."),
+            _f("sent_at", T, NONE, "When it was sent."),
+            _f("thread_id", S, NONE, "Thread it belongs to, where threaded."),
+            _f("reply_count", I, NONE, "Replies in its thread."),
+            _f("edited_at", T, NONE, "When it was last edited."),
+        ),
+        _entity(
+            "comments", "cmt", "Project comments written by the owner's team or clients.",
+            _f("client_id", S, NONE, "The client the project belongs to.", references="clients"),
+            _f("project", S, NONE, "Project name or reference."),
+            _f("author", S, ID, "Who wrote the comment."),
+            _f("body", S, TXT, "The comment text."),
+        ),
+    )
+}
+
+
+def entity(name: str) -> Entity:
+    """The entity called ``name``; a KeyError naming the known entities otherwise."""
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise KeyError(f"unknown entity {name!r}; known: {', '.join(ENTITIES)}") from None
+
+
+def make_id(entity_name: str, source: str, source_id: str) -> str:
+    """The stable workspace id of a row: the same inputs give the same id on every machine.
+
+    Hashed rather than concatenated so that a source id holding personal data (an email used
+    as the natural key of an imported client) does not show through the id.
+    """
+    prefix = ENTITIES[entity_name].id_prefix
+    digest = hashlib.sha256(f"{entity_name}\x1f{source}\x1f{source_id}".encode()).hexdigest()
+    return f"{prefix}_{digest[:20]}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def from_unix(seconds: int | float | None) -> datetime | None:
+    """A provider's Unix timestamp as an aware UTC datetime (None stays None)."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def provenance(
+    entity_name: str,
+    source: str,
+    source_id: str,
+    *,
+    synced_at: datetime,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+    source_version: str | None = None,
+) -> dict[str, Any]:
+    """The provenance columns every normalized row starts with."""
+    return {
+        "id": make_id(entity_name, source, source_id),
+        "source": source,
+        "source_id": source_id,
+        "source_version": source_version,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "deleted": False,
+        "deleted_at": None,
+        "deleted_reason": None,
+        "synced_at": synced_at,
+    }
+
+
+def fields_by_privacy(entity_name: str) -> Mapping[Privacy, list[str]]:
+    """Top-level field names of an entity grouped by privacy class."""
+    out: dict[Privacy, list[str]] = {p: [] for p in Privacy}
+    for f in ENTITIES[entity_name].fields:
+        out[f.privacy].append(f.name)
+    return out

@@ -1,0 +1,428 @@
+"""What a workspace store is: the contract both backends keep, and the logic they share.
+
+A backend supplies a DB-API connection, its placeholder style, value codecs, its bulk upsert
+and its lock; everything written here in plain SQL runs unchanged on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cscor_tools.errors import StoreError
+from cscor_tools.records import ChangeSet, CursorUpdate, Row, StreamState, Sweep, Tombstone
+from cscor_tools.schema import ENTITIES, Entity, FieldType, entity
+from cscor_tools.store.ddl import Dialect, quote
+
+#: columns of a tombstone that an ordinary upsert may set but never clear
+TOMBSTONE_COLUMNS = ("deleted", "deleted_at", "deleted_reason")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One line of the run log."""
+
+    id: int
+    kind: str
+    name: str
+    started_at: datetime
+    ended_at: datetime | None
+    status: str
+    counts: dict[str, Any]
+    error: str | None
+    details: dict[str, Any]
+
+
+class Transaction(ABC):
+    """Writes that commit together or not at all."""
+
+    @abstractmethod
+    def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
+        """Insert or update rows by id; returns how many distinct rows were written."""
+
+    @abstractmethod
+    def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
+        """Mark existing rows deleted; returns how many rows exist and were marked."""
+
+    @abstractmethod
+    def sweep(self, sweep: Sweep, at: datetime) -> int:
+        """Tombstone the rows of a listed scope that the listing did not touch."""
+
+    @abstractmethod
+    def set_cursor(self, update: CursorUpdate) -> None:
+        """Record (or, with cursor None, forget) where a stream slice stands."""
+
+    @abstractmethod
+    def clear_slices(self, connector: str, stream: str) -> None:
+        """Forget every slice cursor of a stream, keeping its stream-level cursor."""
+
+
+class Store(ABC):
+    """A workspace: the entity tables, sync cursors, the run log and the workspace lock."""
+
+    dialect: Dialect
+    #: where the store lives, fit to print (never holds a password)
+    location: str
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @abstractmethod
+    def migrate(self) -> list[str]:
+        """Bring the database to the current schema; returns the names of steps applied."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+
+    def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
+        """Insert or update rows by id in one transaction."""
+        with self.transaction() as tx:
+            return tx.upsert(entity_name, rows)
+
+    def apply(self, changes: ChangeSet, cursor: CursorUpdate | None = None) -> dict[str, int]:
+        """Write a page's changes and the cursor that follows them, atomically.
+
+        This is what makes a sync resumable: if the process dies before the commit, neither
+        the rows nor the cursor are there, and the page is read again; after it, both are.
+        """
+        now = datetime.now(UTC)
+        written: dict[str, int] = {}
+        with self.transaction() as tx:
+            for name, rows in changes.upserts.items():
+                if rows:
+                    written[name] = written.get(name, 0) + tx.upsert(name, rows)
+            for name, stones in changes.tombstones.items():
+                if stones:
+                    key = f"{name}.deleted"
+                    written[key] = written.get(key, 0) + tx.tombstone(name, stones, now)
+            for sweep in changes.sweeps:
+                key = f"{sweep.entity}.deleted"
+                written[key] = written.get(key, 0) + tx.sweep(sweep, now)
+            if cursor is not None:
+                tx.set_cursor(cursor)
+        return written
+
+    # -- sync state -------------------------------------------------------------------------
+
+    def load_state(self, connector: str, stream: str) -> StreamState:
+        state = StreamState()
+        for slice_key, cursor in self._query(
+            'SELECT "slice", "cursor" FROM "cscor_sync_state" '
+            f'WHERE "connector" = {self.ph} AND "stream" = {self.ph} ORDER BY "slice"',
+            (connector, stream),
+        ):
+            value = self._decode_json(cursor)
+            if slice_key == "":
+                state.cursor = value
+            else:
+                state.slices[slice_key] = value
+        return state
+
+    def finish_stream(self, connector: str, stream: str, cursor: dict[str, Any] | None) -> None:
+        """Replace a stream's slice cursors by its stream-level cursor, atomically."""
+        with self.transaction() as tx:
+            tx.clear_slices(connector, stream)
+            tx.set_cursor(CursorUpdate(connector, stream, "", cursor))
+
+    def reset_state(self, connector: str, streams: Sequence[str] | None = None) -> None:
+        sql = f'DELETE FROM "cscor_sync_state" WHERE "connector" = {self.ph}'
+        params: list[Any] = [connector]
+        if streams:
+            sql += f' AND "stream" IN ({", ".join([self.ph] * len(streams))})'
+            params.extend(streams)
+        with self.transaction():
+            self._execute(sql, params)
+
+    def cursors(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """Every cursor: (connector, stream, slice, cursor), sorted."""
+        return [
+            (c, s, sl, self._decode_json(cur))
+            for c, s, sl, cur in self._query(
+                'SELECT "connector", "stream", "slice", "cursor" FROM "cscor_sync_state" '
+                'ORDER BY "connector", "stream", "slice"'
+            )
+        ]
+
+    # -- run log ----------------------------------------------------------------------------
+
+    def start_run(self, kind: str, name: str, details: dict[str, Any] | None = None) -> int:
+        with self.transaction():
+            return self._insert_run(kind, name, datetime.now(UTC), details or {})
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        counts: dict[str, Any] | None = None,
+        error: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        sets = ['"ended_at" = {p}', '"status" = {p}', '"counts" = {p}', '"error" = {p}']
+        params: list[Any] = [
+            self._encode_time(datetime.now(UTC)),
+            status,
+            self._encode_json(counts or {}),
+            error,
+        ]
+        if details is not None:
+            sets.append('"details" = {p}')
+            params.append(self._encode_json(details))
+        sql = f'UPDATE "cscor_runs" SET {", ".join(sets)} WHERE "id" = {{p}}'
+        with self.transaction():
+            self._execute(sql.replace("{p}", self.ph), [*params, run_id])
+
+    def interrupt_stale_runs(self, kind: str, name: str) -> int:
+        """Mark runs left 'running' by a killed process; call only while holding the lock."""
+        with self.transaction():
+            return self._execute(
+                f'UPDATE "cscor_runs" SET "status" = \'interrupted\' WHERE "kind" = {self.ph} '
+                f'AND "name" = {self.ph} AND "status" = \'running\'',
+                (kind, name),
+            )
+
+    def runs(self, limit: int = 20, kind: str | None = None) -> list[RunRecord]:
+        where = f'WHERE "kind" = {self.ph} ' if kind else ""
+        params: tuple[Any, ...] = (kind, limit) if kind else (limit,)
+        rows = self._query(
+            'SELECT "id", "kind", "name", "started_at", "ended_at", "status", "counts", '
+            f'"error", "details" FROM "cscor_runs" {where}ORDER BY "id" DESC LIMIT {self.ph}',
+            params,
+        )
+        return [
+            RunRecord(
+                id=r[0],
+                kind=r[1],
+                name=r[2],
+                started_at=self._decode_time(r[3]),
+                ended_at=self._decode_time(r[4]) if r[4] is not None else None,
+                status=r[5],
+                counts=self._decode_json(r[6]) or {},
+                error=r[7],
+                details=self._decode_json(r[8]) or {},
+            )
+            for r in rows
+        ]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def count(self, entity_name: str, *, include_deleted: bool = True) -> int:
+        ent = entity(entity_name)
+        where = "" if include_deleted else ' WHERE NOT "deleted"'
+        if self.dialect == "sqlite" and where:
+            where = ' WHERE "deleted" = 0'
+        ((n,),) = self._query(f"SELECT COUNT(*) FROM {quote(ent.name)}{where}")
+        return int(n)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Rows per entity: total and deleted."""
+        out = {}
+        for name in ENTITIES:
+            total = self.count(name)
+            live = self.count(name, include_deleted=False)
+            out[name] = {"rows": total, "deleted": total - live}
+        return out
+
+    def iter_rows(
+        self,
+        entity_name: str,
+        *,
+        columns: Sequence[str] | None = None,
+        include_deleted: bool = True,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int = 5000,
+    ) -> Iterator[list[Row]]:
+        """Rows of an entity ordered by id, decoded, in batches (memory stays flat).
+
+        ``since``/``until`` bound ``created_at`` as [since, until).
+        Pages by id (keyset) rather than holding one cursor open, so a long export never
+        pins a read transaction or a server-side cursor.
+        """
+        ent = entity(entity_name)
+        names = list(columns) if columns else ent.column_names
+        for n in names:
+            ent.field(n)
+        select = ", ".join(quote(n) for n in names)
+        filters, params = self._time_filters(since, until)
+        if not include_deleted:
+            filters.append('NOT "deleted"' if self.dialect == "postgresql" else '"deleted" = 0')
+        last_id: str | None = None
+        decoders = [self._decoder(ent, n) for n in names]
+        while True:
+            where = list(filters)
+            page_params = list(params)
+            if last_id is not None:
+                where.append(f'"id" > {self.ph}')
+                page_params.append(last_id)
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            sql = (
+                f"SELECT {select}, \"id\" FROM {quote(ent.name)}{clause} "
+                f'ORDER BY "id" LIMIT {int(batch_size)}'
+            )
+            raw = self._query(sql, page_params)
+            if not raw:
+                return
+            yield [
+                {n: (dec(v) if v is not None else None) for n, dec, v in zip(names, decoders, r)}
+                for r in raw
+            ]
+            last_id = raw[-1][-1]
+            if len(raw) < batch_size:
+                return
+
+    def get_rows(self, entity_name: str, ids: Sequence[str]) -> dict[str, Row]:
+        """The rows with these ids, by id (absent ids are simply missing)."""
+        ent = entity(entity_name)
+        names = ent.column_names
+        decoders = [self._decoder(ent, n) for n in names]
+        out: dict[str, Row] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            sql = (
+                f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(ent.name)} "
+                f'WHERE "id" IN ({", ".join([self.ph] * len(chunk))})'
+            )
+            for r in self._query(sql, chunk):
+                row = {n: (dec(v) if v is not None else None) for n, dec, v in zip(names, decoders, r)}
+                out[row["id"]] = row
+        return out
+
+    # -- workspace settings -----------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query(f'SELECT "value" FROM "cscor_meta" WHERE "key" = {self.ph}', (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._execute(
+                f'INSERT INTO "cscor_meta" ("key", "value") VALUES ({self.ph}, {self.ph}) '
+                'ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value"',
+                (key, value),
+            )
+
+    # -- locking ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def lock(self, name: str) -> AbstractContextManager[None]:
+        """Hold the workspace lock called ``name`` or raise WorkspaceLockedError at once.
+
+        The lock dies with its process (file lock, session advisory lock): a SIGKILLed sync
+        never leaves a lock behind.
+        """
+
+    # -- what backends provide --------------------------------------------------------------
+
+    #: the DB-API placeholder of this backend
+    ph: str = "?"
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement inside the current transaction; returns rows affected."""
+
+    @abstractmethod
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _insert_run(self, kind: str, name: str, at: datetime, details: dict[str, Any]) -> int: ...
+
+    @abstractmethod
+    def _encode_time(self, value: datetime) -> Any: ...
+
+    @abstractmethod
+    def _decode_time(self, value: Any) -> datetime: ...
+
+    @abstractmethod
+    def _encode_json(self, value: Any) -> Any: ...
+
+    @abstractmethod
+    def _decode_json(self, value: Any) -> Any: ...
+
+    def _decoder(self, ent: Entity, column: str) -> Any:
+        ftype = ent.field(column).type
+        if ftype == FieldType.TIMESTAMP:
+            return self._decode_time
+        if ftype in (FieldType.STRING_LIST, FieldType.STRUCT):
+            return self._decode_json
+        if ftype == FieldType.BOOLEAN:
+            return bool
+        return _identity
+
+    def _time_filters(
+        self, since: datetime | None, until: datetime | None
+    ) -> tuple[list[str], list[Any]]:
+        filters: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            filters.append(f'"created_at" >= {self.ph}')
+            params.append(self._encode_time(since))
+        if until is not None:
+            filters.append(f'"created_at" < {self.ph}')
+            params.append(self._encode_time(until))
+        return filters, params
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def group_by_columns(
+    ent: Entity, rows: Sequence[Row]
+) -> Iterator[tuple[tuple[str, ...], list[Row]]]:
+    """Deduplicate rows by id (the last wins, as sequential writes would) and group them by
+    the set of columns they carry, so a partial row never blanks the columns it lacks."""
+    latest: dict[str, Row] = {}
+    for row in rows:
+        try:
+            latest[row["id"]] = row
+        except KeyError:
+            raise StoreError(f"{ent.name}: a row without an id cannot be stored") from None
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for row in latest.values():
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        unknown = [c for c in columns if not ent.has_field(c)]
+        if unknown:
+            raise StoreError(f"{ent.name} has no column {unknown[0]!r}")
+        yield columns, group
+
+
+def upsert_assignments(columns: Sequence[str], table: str) -> str:
+    """The SET list of an upsert: tombstone columns are sticky (a deleted row stays deleted
+    when an older page that still listed it is written after the deletion)."""
+    sets = []
+    t = quote(table)
+    for c in columns:
+        if c == "id":
+            continue
+        q = quote(c)
+        if c == "deleted":
+            sets.append(f"{q} = ({t}.{q} OR excluded.{q})")
+        elif c in TOMBSTONE_COLUMNS:
+            sets.append(f"{q} = COALESCE({t}.{q}, excluded.{q})")
+        else:
+            sets.append(f"{q} = excluded.{q}")
+    return ", ".join(sets)
+
+
+def dumps_json(value: Any) -> str:
+    """Canonical JSON: the same value always gives the same text."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,61 @@
+"""Schema migrations: an ordered list of named steps, each recorded once in a table.
+
+Additive changes (a new entity, a new nullable column) need no step: after the named steps,
+``ensure_schema`` creates missing tables and adds missing columns from the schema definition.
+Named steps are for what cannot be derived: renames, data moves, new constraints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cscor_tools.schema import ENTITIES
+from cscor_tools.store.ddl import Dialect, column_definition, create_statements, quote
+
+Execute = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    apply: Callable[[Execute, Dialect], None]
+
+
+def _initial(execute: Execute, dialect: Dialect) -> None:
+    for statement in create_statements(dialect):
+        execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _initial),)
+
+MIGRATIONS_TABLE = "cscor_migrations"
+
+
+def migrations_table_ddl(dialect: Dialect) -> str:
+    ts = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    return (
+        f'CREATE TABLE IF NOT EXISTS "{MIGRATIONS_TABLE}" '
+        f'("name" TEXT PRIMARY KEY, "applied_at" {ts} NOT NULL)'
+    )
+
+
+def pending(applied: Iterable[str]) -> list[Migration]:
+    done = set(applied)
+    return [m for m in MIGRATIONS if m.name not in done]
+
+
+def missing_column_statements(
+    existing: dict[str, set[str]], dialect: Dialect
+) -> list[str]:
+    """ALTER TABLE statements adding schema columns a table lacks (tables given by name)."""
+    statements = []
+    for entity in ENTITIES.values():
+        have = existing.get(entity.name)
+        if have is None:
+            continue
+        for f in entity.fields:
+            if f.name not in have:
+                definition = column_definition(f, dialect).replace(" NOT NULL", "")
+                statements.append(f"ALTER TABLE {quote(entity.name)} ADD COLUMN {definition}")
+    return statements
