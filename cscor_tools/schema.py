@@ -48,7 +48,8 @@ class Field:
     privacy: Privacy
     description: str
     nullable: bool = True
-    #: a semantic format checked on import and declared in JSON Schema: email, currency, country, url
+    #: a semantic format, checked on import and declared in JSON Schema:
+    #: email, currency, country, url
     format: str | None = None
     #: the closed set of values a string field may take
     enum: tuple[str, ...] | None = None
@@ -109,7 +110,7 @@ def _f(name: str, type_: FieldType, privacy: Privacy, description: str, **kw: An
     return Field(name, type_, privacy, description, **kw)
 
 
-S, I, B, T, L = (
+S, INT, B, T, L = (
     FieldType.STRING,
     FieldType.INTEGER,
     FieldType.BOOLEAN,
@@ -176,9 +177,9 @@ ENTITIES: dict[str, Entity] = {
             _f("company", S, QI, "Company or organisation name."),
             _address("address", "Billing address."),
             _f("currency", S, NONE, "Preferred ISO 4217 currency (lower case).", format="currency"),
-            _f("balance", I, FIN, "Credit balance in minor units of `currency`."),
+            _f("balance", INT, FIN, "Credit balance in minor units of `currency`."),
             _f("notes", S, TXT, "The owner's notes on the client."),
-            _f("rating", I, NONE, "The owner's rating of the client, 1 to 5.", minimum=1,
+            _f("rating", INT, NONE, "The owner's rating of the client, 1 to 5.", minimum=1,
                maximum=5),
             _f("workflow_state", S, NONE, "Where the client stands in the owner's workflow.",
                enum=("lead", "active", "on_hold", "archived")),
@@ -208,12 +209,12 @@ ENTITIES: dict[str, Entity] = {
             _f("status", S, NONE, "Lifecycle state.",
                enum=("draft", "open", "paid", "uncollectible", "void")),
             _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
-            _f("subtotal", I, FIN, "Total before tax and discounts, minor units."),
-            _f("tax", I, FIN, "Tax, minor units."),
-            _f("total", I, FIN, "Total after tax and discounts, minor units."),
-            _f("amount_due", I, FIN, "Amount due, minor units."),
-            _f("amount_paid", I, FIN, "Amount paid, minor units."),
-            _f("amount_remaining", I, FIN, "Amount still owed, minor units."),
+            _f("subtotal", INT, FIN, "Total before tax and discounts, minor units."),
+            _f("tax", INT, FIN, "Tax, minor units."),
+            _f("total", INT, FIN, "Total after tax and discounts, minor units."),
+            _f("amount_due", INT, FIN, "Amount due, minor units."),
+            _f("amount_paid", INT, FIN, "Amount paid, minor units."),
+            _f("amount_remaining", INT, FIN, "Amount still owed, minor units."),
             _f("customer_name", S, ID, "The client's name as printed on the invoice."),
             _f("customer_email", S, ID, "The client's email as printed on the invoice.",
                format="email"),
@@ -232,9 +233,9 @@ ENTITIES: dict[str, Entity] = {
             "invoice_lines", "inl", "Line items of invoices.",
             _f("invoice_id", S, NONE, "The invoice this line belongs to.", references="invoices"),
             _f("description", S, TXT, "What was billed."),
-            _f("quantity", I, NONE, "Quantity billed."),
-            _f("unit_amount", I, FIN, "Price per unit, minor units."),
-            _f("amount", I, FIN, "Line amount, minor units."),
+            _f("quantity", INT, NONE, "Quantity billed."),
+            _f("unit_amount", INT, FIN, "Price per unit, minor units."),
+            _f("amount", INT, FIN, "Line amount, minor units."),
             _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
             _f("period_start", T, NONE, "Start of the billed period."),
             _f("period_end", T, NONE, "End of the billed period."),
@@ -248,8 +249,8 @@ ENTITIES: dict[str, Entity] = {
             _f("kind", S, NONE, "What the source calls it.",
                enum=("charge", "payment_intent", "invoice_payment", "manual")),
             _f("status", S, NONE, "Provider status (succeeded, pending, failed…)."),
-            _f("amount", I, FIN, "Amount, minor units."),
-            _f("amount_refunded", I, FIN, "Amount refunded, minor units."),
+            _f("amount", INT, FIN, "Amount, minor units."),
+            _f("amount_refunded", INT, FIN, "Amount refunded, minor units."),
             _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
             _f("method_type", S, NONE, "Payment method type (card, sepa_debit…)."),
             _f("card_brand", S, NONE, "Card brand; never more card detail than brand, last4, "
@@ -277,7 +278,7 @@ ENTITIES: dict[str, Entity] = {
             _f("status", S, NONE, "Last known delivery state (sent, delivered, bounced, edited…)."),
             _f("sent_at", T, NONE, "When it was sent."),
             _f("thread_id", S, NONE, "Thread it belongs to, where threaded."),
-            _f("reply_count", I, NONE, "Replies in its thread."),
+            _f("reply_count", INT, NONE, "Replies in its thread."),
             _f("edited_at", T, NONE, "When it was last edited."),
         ),
         _entity(

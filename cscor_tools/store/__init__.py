@@ -8,11 +8,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cscor_tools.config import DEFAULT_WORKSPACE
 from cscor_tools.store.base import RunRecord, Store, Transaction
 
-DEFAULT_WORKSPACE = "workspace.db"
-
-__all__ = ["DEFAULT_WORKSPACE", "RunRecord", "Store", "Transaction", "is_postgres_url", "open_store"]
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "RunRecord",
+    "Store",
+    "Transaction",
+    "is_postgres_url",
+    "open_store",
+]
 
 
 def is_postgres_url(location: str) -> bool:

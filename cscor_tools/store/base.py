@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -279,10 +279,7 @@ class Store(ABC):
             raw = self._query(sql, page_params)
             if not raw:
                 return
-            yield [
-                {n: (dec(v) if v is not None else None) for n, dec, v in zip(names, decoders, r)}
-                for r in raw
-            ]
+            yield [_decode_row(names, decoders, r) for r in raw]
             last_id = raw[-1][-1]
             if len(raw) < batch_size:
                 return
@@ -301,7 +298,7 @@ class Store(ABC):
                 f'WHERE "id" IN ({", ".join([self.ph] * len(chunk))})'
             )
             for r in self._query(sql, chunk):
-                row = {n: (dec(v) if v is not None else None) for n, dec, v in zip(names, decoders, r)}
+                row = _decode_row(names, decoders, r)
                 out[row["id"]] = row
         return out
 
@@ -382,6 +379,13 @@ class Store(ABC):
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _decode_row(names: Sequence[str], decoders: Sequence[Any], raw: Sequence[Any]) -> Row:
+    return {
+        n: (dec(v) if v is not None else None)
+        for n, dec, v in zip(names, decoders, raw, strict=False)
+    }
 
 
 def group_by_columns(

@@ -93,7 +93,7 @@ def internal_tables(dialect: Dialect) -> list[str]:
     "error" TEXT,
     "details" {json_t}
 )""",
-        f"""CREATE TABLE IF NOT EXISTS "cscor_meta" (
+        """CREATE TABLE IF NOT EXISTS "cscor_meta" (
     "key" TEXT PRIMARY KEY,
     "value" TEXT NOT NULL
 )""",

@@ -7,6 +7,7 @@ Named steps are for what cannot be derived: renames, data moves, new constraints
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -27,7 +28,23 @@ def _initial(execute: Execute, dialect: Dialect) -> None:
         execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _initial),)
+def _workspace_keys(execute: Execute, dialect: Dialect) -> None:
+    # A workspace id and the key under which exports pseudonymize (HMAC): created once, so the
+    # same person gets the same pseudonym in every export of this workspace.
+    for key, value in (
+        ("workspace_id", secrets.token_hex(8)),
+        ("hash_key", secrets.token_hex(32)),
+    ):
+        execute(
+            f"INSERT INTO \"cscor_meta\" (\"key\", \"value\") VALUES ('{key}', '{value}') "
+            "ON CONFLICT (\"key\") DO NOTHING"
+        )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _initial),
+    Migration("0002_workspace_keys", _workspace_keys),
+)
 
 MIGRATIONS_TABLE = "cscor_migrations"
 

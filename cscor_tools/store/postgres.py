@@ -186,18 +186,18 @@ class PostgresStore(Store):
             ):
                 existing.setdefault(table, set()).add(column)
             for statement in migrations.missing_column_statements(existing, "postgresql"):
-                self._conn.execute(statement)  # type: ignore[arg-type]
+                self._conn.execute(statement)
         return applied
 
     def _run_ddl(self, sql: str) -> None:
-        self._conn.execute(sql)  # type: ignore[arg-type]
+        self._conn.execute(sql)
 
     def _staging_table(self, ent: Entity) -> str:
         name = quote(f"cscor_stage_{ent.name}")
         if name not in self._staged:
             # A temporary table: private to this session, never WAL-logged, no indexes.
             self._conn.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {name} "  # type: ignore[arg-type]
+                f"CREATE TEMP TABLE IF NOT EXISTS {name} "
                 f"(LIKE {quote(ent.name)} INCLUDING DEFAULTS)"
             )
             self._staged.add(name)
@@ -238,7 +238,7 @@ class PostgresStore(Store):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             with self._conn.cursor() as cur:
-                cur.execute(sql, params)  # type: ignore[arg-type]
+                cur.execute(sql, params)
                 return cur.rowcount
         except psycopg.Error as exc:
             raise StoreError(f"{self.location}: {_first_line(exc)}") from exc
@@ -246,7 +246,7 @@ class PostgresStore(Store):
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             with self._conn.cursor() as cur:
-                cur.execute(sql, params)  # type: ignore[arg-type]
+                cur.execute(sql, params)
                 return cur.fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"{self.location}: {_first_line(exc)}") from exc

@@ -59,7 +59,7 @@ def encode_rows(ent: Entity, columns: Sequence[str], rows: Sequence[Row]) -> lis
         out.append(
             tuple(
                 (enc(v) if enc is not None and v is not None else v)
-                for enc, v in zip(encoders, (r[c] for c in columns))
+                for enc, v in zip(encoders, (r[c] for c in columns), strict=True)
             )
         )
     return out

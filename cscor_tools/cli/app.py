@@ -1,0 +1,127 @@
+"""The root `cscor` command: global options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from cscor_tools import logs
+from cscor_tools._version import __version__
+from cscor_tools.config import Config, load_config
+from cscor_tools.errors import CscorError, ExitCode
+
+
+@dataclass
+class AppContext:
+    """What every command gets from the global options."""
+
+    workspace: str | None
+    config_path: str | None
+    log_format: str
+    debug: bool
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+class CscorGroup(click.Group):
+    """Turns our errors into a one-line message and a documented exit code, never a traceback.
+
+    Every command runs inside ``invoke``, so this is the single place the mapping happens
+    (the CLI tests drive the same path through click's CliRunner).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CscorError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(int(exc.exit_code))
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            debug = isinstance(ctx.obj, AppContext) and ctx.obj.debug
+            if debug:
+                raise
+            click.secho(
+                f"Internal error (a bug in cscor_tools): {type(exc).__name__}: {exc}\n"
+                "Run again with --debug to see the traceback, and please report it.",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(int(ExitCode.INTERNAL))
+
+
+@click.group(cls=CscorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cscor")
+@click.option(
+    "--workspace",
+    "-w",
+    envvar="CSCOR_WORKSPACE",
+    metavar="PATH|URL",
+    help="Workspace store: a SQLite file (default ./workspace.db) or a postgresql:// URL. "
+    "[env: CSCOR_WORKSPACE]",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Config file (default: ./cscor.toml when present).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "text", "json"]),
+    default="auto",
+    show_default=True,
+    help="Log lines as text or JSON lines; auto is text on a terminal, JSON otherwise.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Log every request and page.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    workspace: str | None,
+    config_path: str | None,
+    log_format: str,
+    verbose: bool,
+    debug: bool,
+) -> None:
+    """cscor: sync, import and export Customerscor workspace data.
+
+    \b
+    Examples:
+      cscor demo                          try everything offline, no keys needed
+      cscor init                          create ./workspace.db
+      STRIPE_API_KEY=rk_... cscor sync stripe
+      cscor status
+    """
+    chosen = logs.configure(log_format, logging.DEBUG if verbose else logging.INFO)
+    ctx.obj = AppContext(workspace, config_path, chosen, debug)
+
+
+def app(ctx: click.Context) -> AppContext:
+    obj = ctx.find_object(AppContext)
+    if obj is None:  # a command invoked on its own, outside the root group (tests)
+        obj = AppContext(None, None, "text", False)
+        ctx.obj = obj
+    return obj
+
+
+def fail_if_output_is_broken() -> None:
+    """Exit quietly when stdout is a closed pipe (`cscor status | head`)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.exit(0)

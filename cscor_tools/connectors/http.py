@@ -1,0 +1,332 @@
+"""The one HTTP discipline every connector uses, and the one place HTTP errors become ours.
+
+httpx with an overridable base URL and an injectable transport; a shared token-bucket rate
+limiter; tenacity retries on transient errors only (429, 5xx, connection errors, truncated
+bodies), honouring Retry-After. Credentials live in request headers only: never in a log
+line, an error message, a repr or the run state.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from cscor_tools._version import __version__
+from cscor_tools.connectors.base import Secret
+from cscor_tools.connectors.ratelimit import RateLimiter
+from cscor_tools.errors import (
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitedError,
+    TransientError,
+    UnavailableError,
+)
+
+log = logging.getLogger("cscor_tools.http")
+
+USER_AGENT = f"cscor-tools/{__version__}"
+
+
+@dataclass
+class RequestStats:
+    """What one client did, for the run summary. Thread-safe."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    server_errors: int = 0
+    network_errors: int = 0
+    failed: int = 0
+    bytes_received: int = 0
+    limiter_wait_s: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **deltas: float) -> None:
+        with self._lock:
+            for name, delta in deltas.items():
+                setattr(self, name, getattr(self, name) + delta)
+
+    def as_dict(self) -> dict[str, float]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "rate_limited": self.rate_limited,
+                "server_errors": self.server_errors,
+                "network_errors": self.network_errors,
+                "failed": self.failed,
+                "bytes_received": self.bytes_received,
+                "limiter_wait_s": round(self.limiter_wait_s, 3),
+            }
+
+
+@dataclass(frozen=True)
+class JsonResponse:
+    status: int
+    headers: httpx.Headers
+    data: Any
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# Every httpx transport failure is a network problem worth retrying: the complete list lives
+# here so that a test can check no httpx exception escapes untranslated.
+TRANSIENT_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
+
+
+class HttpClient:
+    """A provider's HTTP client. Subclass to read a provider's own error bodies."""
+
+    #: Authorization scheme for the credential
+    auth_scheme = "Bearer"
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        *,
+        credential: Secret | None = None,
+        credential_env: str | None = None,
+        limiter: RateLimiter | None = None,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 8,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 16,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/") + "/"
+        self.credential_env = credential_env
+        self.limiter = limiter or RateLimiter(10.0, 10)
+        self.stats = RequestStats()
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+        self._sleep = sleep
+        all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        if credential is not None:
+            all_headers["Authorization"] = f"{self.auth_scheme} {credential.reveal()}"
+        limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers=all_headers,
+            transport=transport,
+            timeout=timeout,
+            limits=limits,
+        )
+        self._backoff = wait_exponential_jitter(initial=0.5, max=30.0)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def get(self, path: str, params: Any = None) -> JsonResponse:
+        return self.request("GET", path, params=params)
+
+    def post_form(self, path: str, data: Mapping[str, Any]) -> JsonResponse:
+        return self.request("POST", path, data=data)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> JsonResponse:
+        """One logical request: rate-limited, retried while transient, mapped to our errors."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            before_sleep=self._before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            result: JsonResponse = retrying(self._attempt, method, path, params, data, headers)
+        except ProviderError:
+            self.stats.add(failed=1)
+            raise
+        return result
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Any,
+        data: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> JsonResponse:
+        waited = self.limiter.acquire()
+        self.stats.add(requests=1, limiter_wait_s=waited)
+        started = time.perf_counter()
+        try:
+            response = self._client.request(
+                method, path.lstrip("/"), params=params, data=data, headers=headers
+            )
+        except TRANSIENT_TRANSPORT_ERRORS as exc:
+            self.stats.add(network_errors=1)
+            raise UnavailableError(
+                self.provider, f"network error: {type(exc).__name__}", path=_path_only(path)
+            ) from None
+        log.debug(
+            "request",
+            extra={
+                "event": "http",
+                "provider": self.provider,
+                "method": method,
+                "path": _path_only(path),
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        self.stats.add(bytes_received=len(response.content))
+        body = self._decode(response, path)
+        self.raise_for_status(response, body, path)
+        return JsonResponse(response.status_code, response.headers, body)
+
+    def _decode(self, response: httpx.Response, path: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            if response.is_success:
+                # A 2xx whose body does not parse was cut short on the way: read it again.
+                self.stats.add(network_errors=1)
+                raise UnavailableError(
+                    self.provider, "truncated or malformed response body", path=_path_only(path),
+                    status=response.status_code,
+                ) from None
+            return None
+
+    # -- error mapping: the single place provider and HTTP failures become ours ---------------
+
+    def error_details(self, body: Any) -> tuple[str, str | None]:
+        """The provider's own message and error code from an error body."""
+        if isinstance(body, dict):
+            err = body.get("error")
+            if isinstance(err, dict):
+                return str(err.get("message") or err.get("type") or "error"), err.get("code")
+            if isinstance(err, str):
+                return err, err
+            if "message" in body:
+                return str(body["message"]), body.get("name") or body.get("code")
+        return "no details given", None
+
+    def retry_after(self, response: httpx.Response) -> float | None:
+        return parse_retry_after(response.headers.get("retry-after"))
+
+    def raise_for_status(self, response: httpx.Response, body: Any, path: str) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        where = _path_only(path)
+        message, code = self.error_details(body)
+        if status == 429:
+            self.stats.add(rate_limited=1)
+            raise RateLimitedError(
+                self.provider, f"rate limited: {message}", retry_after=self.retry_after(response),
+                status=status, code=code, path=where,
+            )
+        if status >= 500:
+            self.stats.add(server_errors=1)
+            raise UnavailableError(
+                self.provider, f"server error: {message}", retry_after=self.retry_after(response),
+                status=status, code=code, path=where,
+            )
+        if status == 401:
+            raise AuthenticationError(self.provider, self.credential_env, path=where)
+        if status == 403:
+            raise PermissionDeniedError(
+                self.provider, f"permission denied: {message}", status=status, code=code,
+                path=where,
+            )
+        if status == 404:
+            raise NotFoundError(
+                self.provider, f"not found: {message}", status=status, code=code, path=where
+            )
+        raise BadRequestError(
+            self.provider, f"request refused: {message}", status=status, code=code, path=where
+        )
+
+    # -- retry policy -----------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(min(retry_after, self.max_wait))
+        return float(min(self._backoff(state), self.max_wait))
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.stats.add(retries=1)
+        if isinstance(exc, RateLimitedError):
+            # Everyone backs off, not just this thread: the limit is the account's.
+            self.limiter.pause(wait)
+        log.info(
+            "retrying",
+            extra={
+                "event": "retry",
+                "provider": self.provider,
+                "reason": str(exc),
+                "attempt": state.attempt_number,
+                "wait_s": round(wait, 3),
+            },
+        )
+
+
+def _path_only(path: str) -> str:
+    """A path fit for messages: no query string (it may carry search terms or emails)."""
+    return "/" + path.split("?", 1)[0].lstrip("/")

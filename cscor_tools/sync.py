@@ -1,0 +1,349 @@
+"""The sync engine: read a connector's streams concurrently, write page by page, resumably.
+
+Worker threads read slices (under the connector's shared rate limiter) and normalize pages;
+the calling thread alone writes: each page's rows and the cursor that follows them commit in
+one transaction. A sync killed at any moment therefore resumes from the last committed page,
+and since rows are upserted by id, a page read twice is written once. Slice cursors carry a
+reserved ``_done`` key so a resumed run skips the slices that had finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from cscor_tools.connectors.base import Connector, Page, Slice, Stream
+from cscor_tools.errors import CscorError, ExitCode
+from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
+from cscor_tools.store.base import Store
+
+log = logging.getLogger("cscor_tools.sync")
+
+DONE = "_done"
+
+
+@dataclass
+class StreamResult:
+    """How one stream fared in a run."""
+
+    stream: str
+    entity: str
+    status: str = "pending"  # ok | failed | cancelled
+    slices: int = 0
+    pages: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    reconciled: bool = False
+
+
+@dataclass
+class SyncResult:
+    """The summary of one connector's sync run, as kept in the run log."""
+
+    connector: str
+    run_id: int
+    status: str  # succeeded | reconciled | partial | failed
+    full: bool
+    streams: list[StreamResult]
+    requests: dict[str, float]
+    duration_s: float
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {
+            "succeeded": ExitCode.OK,
+            "reconciled": ExitCode.RECONCILED,
+            "partial": ExitCode.PARTIAL,
+        }.get(self.status, ExitCode.PARTIAL)
+
+    def rows(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for s in self.streams:
+            for k, v in s.rows.items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SyncObserver(Protocol):
+    """What a progress display or log sees of a run."""
+
+    def stream_started(self, connector: str, stream: str, slices: int) -> None: ...
+
+    def page_written(self, connector: str, stream: str, rows: dict[str, int]) -> None: ...
+
+    def stream_finished(self, connector: str, result: StreamResult) -> None: ...
+
+
+class LoggingObserver:
+    """Reports progress as structured log records (JSON lines when logs are JSON)."""
+
+    def stream_started(self, connector: str, stream: str, slices: int) -> None:
+        log.info(
+            "stream started",
+            extra={"event": "stream_started", "connector": connector, "stream": stream,
+                   "slices": slices},
+        )
+
+    def page_written(self, connector: str, stream: str, rows: dict[str, int]) -> None:
+        log.debug(
+            "page written",
+            extra={"event": "page", "connector": connector, "stream": stream, "rows": rows},
+        )
+
+    def stream_finished(self, connector: str, result: StreamResult) -> None:
+        level = logging.ERROR if result.status == "failed" else logging.INFO
+        log.log(
+            level,
+            "stream finished",
+            extra={"event": "stream_finished", "connector": connector, **asdict(result)},
+        )
+
+
+@dataclass
+class _Task:
+    stream: Stream
+    slice: Slice
+    cursor: Cursor | None
+
+
+def sync(
+    store: Store,
+    connector: Connector,
+    *,
+    full: bool = False,
+    observer: SyncObserver | None = None,
+) -> SyncResult:
+    """Sync one connector into the store; returns the run summary (also kept in the run log).
+
+    Incremental by default: each stream continues from its cursor, and unfinished slices of
+    an interrupted run are resumed whatever ``full`` says. ``full`` rescans what is complete.
+    Raises WorkspaceLockedError at once if a sync of the same connector is running.
+    """
+    observer = observer or LoggingObserver()
+    name = connector.name
+    with store.lock(f"sync:{name}"):
+        store.interrupt_stale_runs("sync", name)
+        streams = connector.streams()
+        run_id = store.start_run(
+            "sync",
+            name,
+            {"full": full, "streams": [s.name for s in streams], **connector.run_details()},
+        )
+        started = time.perf_counter()
+        try:
+            results = _Run(store, connector, streams, full, observer).execute()
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.finish_run(run_id, status, error=_describe(exc),
+                             counts={"requests": connector.stats.as_dict()})
+            raise
+        status = _overall_status(results)
+        result = SyncResult(
+            connector=name,
+            run_id=run_id,
+            status=status,
+            full=full,
+            streams=results,
+            requests=connector.stats.as_dict(),
+            duration_s=round(time.perf_counter() - started, 3),
+        )
+        errors = [f"{r.stream}: {r.error}" for r in results if r.error]
+        store.finish_run(
+            run_id,
+            status,
+            counts={"rows": result.rows(), "requests": result.requests},
+            error="; ".join(errors) or None,
+            details={
+                "full": full,
+                "duration_s": result.duration_s,
+                "streams": [asdict(r) for r in results],
+                **connector.run_details(),
+            },
+        )
+    return result
+
+
+def _overall_status(results: Sequence[StreamResult]) -> str:
+    failed = [r for r in results if r.status != "ok"]
+    if failed and len(failed) == len(results):
+        return "failed"
+    if failed:
+        return "partial"
+    if any(r.reconciled for r in results):
+        return "reconciled"
+    return "succeeded"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, CscorError):
+        return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+class _Run:
+    """One execution of a connector's streams: workers read, this thread writes."""
+
+    def __init__(
+        self,
+        store: Store,
+        connector: Connector,
+        streams: list[Stream],
+        full: bool,
+        observer: SyncObserver,
+    ) -> None:
+        self.store = store
+        self.connector = connector
+        self.streams = streams
+        self.full = full
+        self.observer = observer
+        self.stop = threading.Event()
+        self.failed: dict[str, threading.Event] = {s.name: threading.Event() for s in streams}
+        self.queue: queue.Queue[tuple[str, _Task, Any]] = queue.Queue(
+            maxsize=max(4, connector.settings.concurrency * 2)
+        )
+
+    def execute(self) -> list[StreamResult]:
+        name = self.connector.name
+        results: dict[str, StreamResult] = {}
+        states: dict[str, StreamState] = {}
+        slice_cursors: dict[str, dict[str, Cursor | None]] = {}
+        tasks: list[_Task] = []
+        for stream in self.streams:
+            state = self.store.load_state(name, stream.name)
+            states[stream.name] = state
+            planned = stream.plan(state, full=self.full)
+            results[stream.name] = StreamResult(stream.name, stream.entity, slices=len(planned))
+            slice_cursors[stream.name] = {}
+            for sl in planned:
+                saved = state.slices.get(sl.key)
+                if saved and saved.get(DONE):
+                    slice_cursors[stream.name][sl.key] = _strip(saved)
+                    continue
+                tasks.append(_Task(stream, sl, _strip(saved) if saved else None))
+            self.observer.stream_started(name, stream.name, len(planned))
+
+        remaining = {s.name: 0 for s in self.streams}
+        for t in tasks:
+            remaining[t.stream.name] += 1
+        outstanding = len(tasks)
+        workers = max(1, min(self.connector.settings.concurrency, outstanding or 1))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sync-{name}")
+        try:
+            for task in tasks:
+                pool.submit(self._read, task)
+            while outstanding:
+                kind, task, payload = self.queue.get()
+                stream = task.stream
+                result = results[stream.name]
+                if kind == "page":
+                    page, changes = payload
+                    self._write(task, page, changes, result)
+                    slice_cursors[stream.name][task.slice.key] = page.cursor
+                    continue
+                outstanding -= 1
+                remaining[stream.name] -= 1
+                if kind == "error":
+                    if result.status != "failed":
+                        result.status = "failed"
+                        result.error = _describe(payload)
+                        if not isinstance(payload, CscorError):
+                            log.error("stream %s crashed", stream.name, exc_info=payload)
+                    self.failed[stream.name].set()
+                elif kind == "end":
+                    last = slice_cursors[stream.name].get(task.slice.key)
+                    if not payload:  # the slice ended without a page marked last
+                        self.store.apply(
+                            ChangeSet(),
+                            CursorUpdate(name, stream.name, task.slice.key,
+                                         {**(last or {}), DONE: True}),
+                        )
+                if remaining[stream.name] == 0:
+                    self._finish_stream(stream, states[stream.name], slice_cursors, result)
+            for stream in self.streams:  # streams with nothing left to read
+                result = results[stream.name]
+                if result.status == "pending":
+                    self._finish_stream(stream, states[stream.name], slice_cursors, result)
+        except BaseException:
+            self.stop.set()
+            self._drain()
+            raise
+        finally:
+            pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
+        return [results[s.name] for s in self.streams]
+
+    def _write(self, task: _Task, page: Page, changes: ChangeSet, result: StreamResult) -> None:
+        cursor = dict(page.cursor or {})
+        if page.last:
+            cursor[DONE] = True
+        written = self.store.apply(
+            changes, CursorUpdate(self.connector.name, task.stream.name, task.slice.key, cursor)
+        )
+        result.pages += 1
+        for key, n in written.items():
+            result.rows[key] = result.rows.get(key, 0) + n
+        for w in page.warnings:
+            if w not in result.warnings:
+                result.warnings.append(w)
+        result.reconciled = result.reconciled or page.reconciled
+        self.observer.page_written(self.connector.name, task.stream.name, written)
+
+    def _finish_stream(
+        self,
+        stream: Stream,
+        state: StreamState,
+        slice_cursors: dict[str, dict[str, Cursor | None]],
+        result: StreamResult,
+    ) -> None:
+        if result.status == "pending":
+            final = stream.finish(state, slice_cursors[stream.name])
+            self.store.finish_stream(self.connector.name, stream.name, final)
+            result.status = "ok"
+        self.observer.stream_finished(self.connector.name, result)
+
+    def _read(self, task: _Task) -> None:
+        """Worker: read a slice's pages and hand them, normalized, to the writing thread."""
+        failed = self.failed[task.stream.name]
+        last_flag = False
+        try:
+            for page in task.stream.read(task.slice, task.cursor):
+                if self.stop.is_set() or failed.is_set():
+                    self._put(("cancelled", task, None))
+                    return
+                changes = task.stream.changes(page)
+                self._put(("page", task, (page, changes)))
+                last_flag = page.last
+            self._put(("end", task, last_flag))
+        except BaseException as exc:
+            self._put(("error", task, exc))
+
+    def _put(self, item: tuple[str, _Task, Any]) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                return
+
+
+def _strip(cursor: Cursor) -> Cursor:
+    return {k: v for k, v in cursor.items() if k != DONE}
+
