@@ -39,6 +39,8 @@ class StreamResult:
     pages: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    #: the exit code the error calls for (see errors.ExitCode), when the stream failed
+    error_code: int | None = None
     warnings: list[str] = field(default_factory=list)
     reconciled: bool = False
 
@@ -57,11 +59,15 @@ class SyncResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        return {
-            "succeeded": ExitCode.OK,
-            "reconciled": ExitCode.RECONCILED,
-            "partial": ExitCode.PARTIAL,
-        }.get(self.status, ExitCode.PARTIAL)
+        if self.status == "succeeded":
+            return ExitCode.OK
+        if self.status == "reconciled":
+            return ExitCode.RECONCILED
+        codes = {s.error_code for s in self.streams if s.error_code is not None}
+        if self.status == "failed" and len(codes) == 1:
+            # Every stream failed for the same kind of reason (a revoked key, say): say which.
+            return ExitCode(codes.pop())
+        return ExitCode.PARTIAL
 
     def rows(self) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -258,6 +264,11 @@ class _Run:
                     if result.status != "failed":
                         result.status = "failed"
                         result.error = _describe(payload)
+                        result.error_code = int(
+                            payload.exit_code
+                            if isinstance(payload, CscorError)
+                            else ExitCode.INTERNAL
+                        )
                         if not isinstance(payload, CscorError):
                             log.error("stream %s crashed", stream.name, exc_info=payload)
                     self.failed[stream.name].set()

@@ -157,7 +157,7 @@ class HttpClient:
             timeout=timeout,
             limits=limits,
         )
-        self._backoff = wait_exponential_jitter(initial=0.5, max=30.0)
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=30.0)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"

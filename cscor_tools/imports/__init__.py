@@ -1,0 +1,43 @@
+"""Bulk import: CSV, JSON, JSON Lines, Parquet and export bundles into the workspace store.
+
+::
+
+    from cscor_tools.imports import import_file
+
+    result = import_file("customers.csv", workspace="workspace.db")
+    print(result.inserted, result.updated, result.unchanged, result.rejected)
+
+Modules, one job each: ``sniff`` (format, encoding, delimiter), ``readers`` (records out of
+files), ``aliases`` and ``mapping`` (which column is which field), ``convert`` (cells to
+values), ``rowplan`` (records to validated rows with their natural key), ``apply`` (foreign
+keys, insert/update/unchanged, upsert), ``rejects`` (the rejects file), ``bundle`` (manifest
+and checksums), ``run`` (the transaction and the run log).
+"""
+
+from __future__ import annotations
+
+from cscor_tools.imports.aliases import known_aliases
+from cscor_tools.imports.mapping import ColumnMapping, FieldOptions, load_mapping, parse_mapping
+from cscor_tools.imports.result import FileResult, ImportResult
+from cscor_tools.imports.run import (
+    DEFAULT_SOURCE,
+    ImportStoppedError,
+    Progress,
+    import_file,
+    infer_entity,
+)
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "ColumnMapping",
+    "FieldOptions",
+    "FileResult",
+    "ImportResult",
+    "ImportStoppedError",
+    "Progress",
+    "import_file",
+    "infer_entity",
+    "known_aliases",
+    "load_mapping",
+    "parse_mapping",
+]

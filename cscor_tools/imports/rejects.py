@@ -1,0 +1,121 @@
+"""Rejects files: the rows an import refused, in the input's own format, with why.
+
+Each rejected record is written as it was read (same columns, encoding and delimiter for
+CSV; the original object for JSON; the same schema for Parquet) plus two columns: ``_row``
+(where it was in the input) and ``_reason`` ("field: reason"). The file is created only when
+the first row is rejected, so a clean import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from cscor_tools.errors import RejectedInputError
+from cscor_tools.imports.readers import Table
+
+_PARQUET_FLUSH = 1000
+
+
+def default_rejects_path(path: Path) -> Path:
+    """``clients.csv`` → ``clients.rejects.csv``, beside the input."""
+    return path.with_name(f"{path.stem}.rejects{path.suffix}")
+
+
+def reason_text(field: str | None, reason: str) -> str:
+    return f"{field}: {reason}" if field else reason
+
+
+class RejectsWriter:
+    """Streams rejected records of one table to ``path`` (opened on the first one)."""
+
+    def __init__(self, path: Path, table: Table) -> None:
+        self.path = path
+        self.table = table
+        self.count = 0
+        self._file: IO[str] | None = None
+        self._csv: Any = None
+        self._parquet: Any = None
+        self._pending: list[list[Any]] = []
+
+    def write(self, row: int, raw: Any, field: str | None, reason: str) -> None:
+        why = reason_text(field, reason)
+        fmt = self.table.format
+        if self.count == 0:
+            self._open()
+        self.count += 1
+        if fmt == "csv":
+            width = len(self.table.columns)
+            cells = list(raw) + [""] * (width - len(raw))
+            self._csv.writerow([*cells[:width], row, why, *cells[width:]])
+        elif fmt in ("json", "jsonl"):
+            record = {**raw} if isinstance(raw, dict) else {"_value": raw}
+            record["_row"], record["_reason"] = row, why
+            text = json.dumps(record, ensure_ascii=False, default=str)
+            assert self._file is not None
+            if fmt == "json":
+                self._file.write(("[\n" if self.count == 1 else ",\n") + text)
+            else:
+                self._file.write(text + "\n")
+        else:
+            self._pending.append([*raw, row, why])
+            if len(self._pending) >= _PARQUET_FLUSH:
+                self._flush_parquet()
+
+    def _open(self) -> None:
+        fmt = self.table.format
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                schema = _source_schema(self.table)
+                schema = schema.append(pa.field("_row", pa.int64()))
+                schema = schema.append(pa.field("_reason", pa.string()))
+                self._parquet = pq.ParquetWriter(self.path, schema)
+                return
+            encoding = self.table.encoding or "utf-8"
+            self._file = self.path.open("w", encoding=encoding, newline="")
+            if fmt == "csv":
+                self._csv = csv.writer(self._file, delimiter=self.table.delimiter or ",")
+                self._csv.writerow([*self.table.columns, "_row", "_reason"])
+        except OSError as exc:
+            raise RejectedInputError(f"cannot write the rejects file: {exc.strerror}",
+                                     file=str(self.path)) from None
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+
+        if not self._pending:
+            return
+        schema = self._parquet.schema_arrow
+        columns = list(zip(*self._pending, strict=True))
+        self._parquet.write_table(
+            pa.table([pa.array(list(c), type=f.type) for c, f in zip(columns, schema,
+                                                                    strict=True)],
+                     schema=schema)
+        )
+        self._pending.clear()
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._flush_parquet()
+            self._parquet.close()
+            self._parquet = None
+        if self._file is not None:
+            if self.table.format == "json":
+                self._file.write("\n]\n")
+            self._file.close()
+            self._file = None
+
+
+def _source_schema(table: Table) -> Any:
+    import pyarrow.parquet as pq
+
+    path = table.source.path
+    if path is None:  # pragma: no cover - Parquet sources are always real files
+        raise RejectedInputError("cannot write Parquet rejects without the input's schema")
+    return pq.read_schema(path)

@@ -1,0 +1,363 @@
+"""The import run: from a path to committed rows, a rejects file and a run-log entry.
+
+One run is one transaction: every valid row of every file (all entity files of a bundle, in
+dependency order) is upserted inside it as batches are read, and it commits at the end — or,
+with ``on_error="stop"``, rolls back at the first rejected row, so either the valid rows are
+committed together or nothing is. Batches are applied on one worker thread while the next is
+read and validated, which keeps the database busy while Python parses (both SQLite and
+psycopg release the GIL while the database works).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cscor_tools.config import Config
+from cscor_tools.errors import RejectedInputError
+from cscor_tools.imports.apply import Applier, BatchOutcome, Item, Overlay
+from cscor_tools.imports.bundle import Bundle, open_bundle
+from cscor_tools.imports.codes import fold
+from cscor_tools.imports.mapping import ColumnMapping, load_mapping
+from cscor_tools.imports.readers import Source, Table, open_table
+from cscor_tools.imports.rejects import RejectsWriter, default_rejects_path
+from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
+from cscor_tools.imports.rowplan import PlanOptions, RowBuilder, RowRejected
+from cscor_tools.imports.sniff import detect_format
+from cscor_tools.schema import ENTITIES, utc_now
+from cscor_tools.store import Store, Transaction
+
+#: the source name of rows imported from plain files, unless the mapping or caller names one
+DEFAULT_SOURCE = "import"
+BATCH_SIZE = 5000
+ON_ERROR = ("skip", "stop")
+
+#: words in a file name that say which entity it holds
+_ENTITY_WORDS: dict[str, str] = {
+    **{fold(name): name for name in ENTITIES},
+    **dict.fromkeys(("client", "customer", "customers", "companies", "accounts",
+                     "organisations", "organizations"), "clients"),
+    **dict.fromkeys(("contact", "people", "persons"), "contacts"),
+    **dict.fromkeys(("invoice", "bills"), "invoices"),
+    **dict.fromkeys(("line items", "invoice line", "invoice items"), "invoice_lines"),
+    **dict.fromkeys(("payment", "transactions", "charges"), "payments"),
+    **dict.fromkeys(("comment", "project comments"), "comments"),
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an import stands, for a progress bar."""
+
+    file: str
+    entity: str
+    rows: int
+    bytes_read: int
+    total_bytes: int | None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class ImportStoppedError(RejectedInputError):
+    """``on_error="stop"`` met a rejected row: nothing was imported. ``result`` has counts."""
+
+    def __init__(self, reason: str, *, file: str, row: int, field: str | None,
+                 result: ImportResult) -> None:
+        super().__init__(f"{reason} (--on-error stop: nothing was imported)", file=file,
+                         row=row, field=field)
+        self.result = result
+
+
+def infer_entity(path: Path) -> str:
+    """The entity a file holds, from its name ("Customers-2024.csv" → clients)."""
+    words = fold(path.stem.replace("_", " "))
+    hits = {entity for word, entity in _ENTITY_WORDS.items()
+            if f" {word} " in f" {words} "}
+    if "invoice_lines" in hits:
+        hits.discard("invoices")
+    if len(hits) == 1:
+        return hits.pop()
+    raise RejectedInputError(
+        "cannot tell from the file name which entity it holds; pass --entity "
+        f"({', '.join(ENTITIES)})", file=str(path)
+    )
+
+
+def import_file(
+    path: str | os.PathLike[str],
+    *,
+    store: Store | None = None,
+    workspace: str | None = None,
+    config: Config | None = None,
+    entity: str | None = None,
+    mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    rejects: str | os.PathLike[str] | None = None,
+    on_error: str = "skip",
+    encoding: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import a CSV, JSON, JSON Lines or Parquet file, or an export bundle, into a workspace.
+
+    ``entity`` defaults to the mapping's, then to what the file name says; a bundle names
+    its own. Rows are upserted by natural key, so importing the same file twice changes
+    nothing. Rejected rows go to ``rejects`` (default: ``NAME.rejects.EXT`` beside the input;
+    a folder for a bundle); with ``on_error="stop"`` the first one stops the import and
+    nothing is committed (ImportStoppedError). ``dry_run`` writes nothing — not the store,
+    not the run log, and a rejects file only when ``rejects`` is given.
+    Raises RejectedInputError for a file that cannot be read at all.
+    """
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, not {on_error!r}")
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    target = Path(path)
+    plan = mapping if isinstance(mapping, ColumnMapping) else (
+        load_mapping(mapping) if mapping is not None else ColumnMapping()
+    )
+    chosen_source = (source or plan.source or DEFAULT_SOURCE).strip()
+    if not chosen_source:
+        raise ValueError("source must not be empty")
+    fmt = detect_format(target)
+    if entity is not None and entity not in ENTITIES:
+        raise RejectedInputError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
+    with ExitStack() as stack:
+        bundle = stack.enter_context(open_bundle(target)) if fmt == "bundle" else None
+        if store is None:
+            from cscor_tools.workspace import open_workspace
+
+            store = stack.enter_context(open_workspace(workspace, config))
+        run = _Run(store, target, fmt, plan, chosen_source, dry_run, on_error, encoding,
+                   batch_size, progress, rejects)
+        if bundle is not None:
+            return run.execute_bundle(bundle, entity)
+        return run.execute_file(entity or plan.entity or infer_entity(target))
+    raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
+
+
+class _Pipeline:
+    """Applies batches on one worker thread, at most one in flight, in submission order."""
+
+    def __init__(self, apply: Callable[[list[Item], dict[str, str]], BatchOutcome]) -> None:
+        self._apply = apply
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cscor-import")
+        self._pending: Future[BatchOutcome] | None = None
+
+    def submit(self, items: list[Item], references: dict[str, str]) -> BatchOutcome | None:
+        """Queue a batch; returns the outcome of the batch before it (if any)."""
+        done = self.wait()
+        if items:
+            self._pending = self._pool.submit(self._apply, items, dict(references))
+        return done
+
+    def wait(self) -> BatchOutcome | None:
+        pending, self._pending = self._pending, None
+        return pending.result() if pending is not None else None
+
+    def close(self) -> None:
+        """Let an in-flight batch finish (its transaction is about to end), then stop."""
+        if self._pending is not None:
+            try:
+                self._pending.result()
+            except BaseException:  # noqa: S110 - the caller is already raising
+                pass
+            self._pending = None
+        self._pool.shutdown(wait=True)
+
+
+class _Run:
+    def __init__(self, store: Store, path: Path, fmt: str, mapping: ColumnMapping, source: str,
+                 dry_run: bool, on_error: str, encoding: str | None, batch_size: int,
+                 progress: ProgressCallback | None,
+                 rejects: str | os.PathLike[str] | None) -> None:
+        self.store = store
+        self.path = path
+        self.mapping = mapping
+        self.dry_run = dry_run
+        self.on_error = on_error
+        self.encoding = encoding
+        self.batch_size = batch_size
+        self.progress = progress
+        self.rejects = Path(rejects) if rejects is not None else None
+        self.synced_at = utc_now()
+        self.overlay = Overlay() if dry_run else None
+        self.result = ImportResult(str(path), fmt, source, dry_run, on_error)
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def execute_file(self, entity: str) -> ImportResult:
+        source = Source.from_path(self.path)
+        rejects = self.rejects or (None if self.dry_run else default_rejects_path(self.path))
+        parts = [(entity, source, self.result.format, False, rejects)]
+        details = {"file": str(self.path), "format": self.result.format, "entity": entity}
+        return self._execute(parts, details)
+
+    def execute_bundle(self, bundle: Bundle, entity: str | None) -> ImportResult:
+        self.result.sha256 = bundle.manifest_sha256
+        self.result.bundle = {"policy": bundle.policy, "schema_version": bundle.schema_version}
+        folder = self.rejects or (
+            None if self.dry_run else self.path.with_name(f"{self.path.name}.rejects")
+        )
+        chosen = [f for f in bundle.files if entity is None or f.entity == entity]
+        if not chosen:
+            raise RejectedInputError(f"the bundle holds no {entity or 'entity'} file",
+                                     file=str(self.path))
+        parts = []
+        for item in chosen:
+            name = Path(item.path).name
+            target = folder / f"{Path(name).stem}.rejects{Path(name).suffix}" if folder else None
+            parts.append((item.entity, bundle.source(item), item.format, True, target))
+        details = {
+            "bundle": str(self.path),
+            "manifest_sha256": bundle.manifest_sha256,
+            "policy": bundle.policy,
+            "files": {f.path: f.sha256 for f in chosen},
+        }
+        return self._execute(parts, details)
+
+    # -- the run --------------------------------------------------------------------------
+
+    def _execute(self, parts: list[tuple[str, Source, str, bool, Path | None]],
+                 details: dict[str, Any]) -> ImportResult:
+        started = time.perf_counter()
+        result = self.result
+        details = {**details, "source": result.source, "on_error": self.on_error}
+        run_id = None if self.dry_run else self.store.start_run("import", self.path.name,
+                                                                details)
+        result.run_id = run_id
+        try:
+            tx_context = nullcontext(None) if self.dry_run else self.store.transaction()
+            with tx_context as tx:
+                for entity, source, fmt, verbatim, rejects in parts:
+                    self._import_part(tx, entity, source, fmt, verbatim, rejects)
+        except BaseException as exc:
+            if run_id is not None:
+                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                self.store.finish_run(run_id, status, counts=result.counts(),
+                                      error=str(exc)[:500], details=self._details(details))
+            raise
+        finally:
+            result.duration_s = round(time.perf_counter() - started, 3)
+        if result.format != "bundle":
+            result.sha256 = result.files[0].sha256
+        if run_id is not None:
+            status = "partial" if result.rejected else "ok"
+            self.store.finish_run(run_id, status, counts=result.counts(),
+                                  details=self._details(details))
+        return result
+
+    def _details(self, details: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **details,
+            "sha256": self.result.sha256 or (
+                self.result.files[0].sha256 if self.result.files else None
+            ),
+            "duration_s": self.result.duration_s,
+            "rejected": self.result.rejected,
+            "rejects": [f.rejects_path for f in self.result.files if f.rejects_path],
+        }
+
+    def _import_part(self, tx: Transaction | None, entity: str, source: Source, fmt: str,
+                     verbatim: bool, rejects_path: Path | None) -> None:
+        with _opened(source, fmt, self.encoding) as table:
+            file_result = FileResult(entity, source.name, fmt, table.encoding, table.delimiter)
+            self.result.files.append(file_result)
+            builder = RowBuilder(table.columns, self.mapping, PlanOptions(
+                entity=entity,
+                source=self.result.source,
+                synced_at=self.synced_at,
+                file=source.name,
+                verbatim=verbatim,
+                blank_is_null=fmt == "csv" or not verbatim,
+                dynamic=table.dynamic,
+            ))
+            writer = RejectsWriter(rejects_path, table) if rejects_path is not None else None
+            applier = Applier(self.store, entity, tx=tx, overlay=self.overlay,
+                              verbatim=verbatim)
+            pipeline = _Pipeline(applier.apply)
+            try:
+                self._read(table, builder, pipeline, file_result, writer)
+            finally:
+                pipeline.close()
+                if writer is not None:
+                    writer.close()
+                    if writer.count:
+                        file_result.rejects_path = str(writer.path)
+            report = builder.report
+            file_result.columns = report.mapped
+            file_result.unknown_columns = report.unknown
+            file_result.ignored_columns = report.ignored
+            file_result.key = report.key
+            file_result.notes = report.notes + [
+                f"the unnamed column {i + 1} holds values; they were not imported"
+                for i in builder.unnamed_with_data
+            ]
+            file_result.sha256 = table.sha256()
+
+    def _read(self, table: Table, builder: RowBuilder, pipeline: _Pipeline,
+              out: FileResult, writer: RejectsWriter | None) -> None:
+        batch: list[Item] = []
+        dynamic = table.dynamic
+
+        def reject(n: int, raw: Any, field: str | None, reason: str) -> None:
+            out.rejected += 1
+            if len(out.messages) < MAX_MESSAGES:
+                where = f"row {n}" + (f", field {field!r}" if field else "")
+                out.messages.append(f"{where}: {reason}")
+            if writer is not None:
+                writer.write(n, raw, field, reason)
+            if self.on_error == "stop":
+                raise ImportStoppedError(reason, file=table.source.name, row=n, field=field,
+                                         result=self.result)
+
+        def collect(outcome: BatchOutcome | None) -> None:
+            if outcome is None:
+                return
+            out.inserted += outcome.inserted
+            out.updated += outcome.updated
+            out.unchanged += outcome.unchanged
+            for n, raw, field, reason in outcome.rejected:
+                reject(n, raw, field, reason)
+
+        for n, cells, raw, problem in table.records:
+            out.rows += 1
+            if problem is not None or cells is None:
+                reject(n, raw, None, problem or "unreadable record")
+                continue
+            if dynamic and len(table.columns) != builder.width:
+                builder.compile(table.columns)
+            try:
+                batch.append((n, builder.build(cells), raw))
+            except RowRejected as exc:
+                reject(n, raw, exc.field, exc.reason)
+                continue
+            if len(batch) >= self.batch_size:
+                collect(pipeline.submit(batch, builder.references))
+                batch = []
+                self._report(table, out)
+        collect(pipeline.submit(batch, builder.references))
+        collect(pipeline.wait())
+        self._report(table, out)
+
+    def _report(self, table: Table, out: FileResult) -> None:
+        if self.progress is not None:
+            self.progress(Progress(out.file, out.entity, out.rows, table.bytes_read,
+                                   table.source.size))
+
+
+@contextmanager
+def _opened(source: Source, fmt: str, encoding: str | None) -> Iterator[Table]:
+    table = open_table(source, fmt, encoding)
+    try:
+        yield table
+    finally:
+        table.close()
