@@ -13,7 +13,7 @@ from cscor_tools.config import Config, load_config, resolve_workspace
 from cscor_tools.connectors import available_connectors, load_connector
 from cscor_tools.connectors.settings import connector_settings
 from cscor_tools.errors import CscorError
-from cscor_tools.store import Store, open_store
+from cscor_tools.store import Store, open_store, open_workspace
 from cscor_tools.store.base import RunRecord
 from cscor_tools.sync import SyncObserver, SyncResult, sync
 
@@ -65,12 +65,6 @@ class SyncOutcome:
     result: SyncResult | None = None
     error: CscorError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def open_workspace(workspace: str | None = None, config: Config | None = None) -> Store:
-    """Open the workspace named by flag, env, config file or default, migrated."""
-    cfg = config if config is not None else load_config()
-    return open_store(resolve_workspace(workspace, cfg))
 
 
 def init_workspace(workspace: str | None = None, config: Config | None = None) -> WorkspaceInfo:

@@ -109,6 +109,8 @@ def cli(
     """
     chosen = logs.configure(log_format, logging.DEBUG if verbose else logging.INFO)
     ctx.obj = AppContext(workspace, config_path, chosen, debug)
+    # Read the config now: a broken file is reported before any work starts.
+    ctx.obj.config  # noqa: B018
 
 
 def app(ctx: click.Context) -> AppContext:

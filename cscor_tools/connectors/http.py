@@ -104,16 +104,27 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-# Every httpx transport failure is a network problem worth retrying: the complete list lives
-# here so that a test can check no httpx exception escapes untranslated.
+# Network trouble that the same request may get past later.
 TRANSIENT_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,
     httpx.NetworkError,
-    httpx.RemoteProtocolError,
-    httpx.LocalProtocolError,
+    httpx.RemoteProtocolError,  # includes bodies cut short (Content-Length not reached)
     httpx.ProxyError,
-    httpx.UnsupportedProtocol,
 )
+
+
+def map_transport_error(provider: str, exc: httpx.TransportError, path: str) -> ProviderError:
+    """The one translation of httpx transport failures into our errors (a test checks every
+    httpx transport error class lands somewhere)."""
+    where = _path_only(path)
+    if isinstance(exc, TRANSIENT_TRANSPORT_ERRORS):
+        return UnavailableError(provider, f"network error: {type(exc).__name__}", path=where)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return BadRequestError(provider, "the base URL must start with http:// or https://",
+                               path=where)
+    # LocalProtocolError and anything httpx adds later: our request could not be sent.
+    return BadRequestError(provider, f"request could not be sent: {type(exc).__name__}",
+                           path=where)
 
 
 class HttpClient:
@@ -213,11 +224,11 @@ class HttpClient:
             response = self._client.request(
                 method, path.lstrip("/"), params=params, data=data, headers=headers
             )
-        except TRANSIENT_TRANSPORT_ERRORS as exc:
-            self.stats.add(network_errors=1)
-            raise UnavailableError(
-                self.provider, f"network error: {type(exc).__name__}", path=_path_only(path)
-            ) from None
+        except httpx.TransportError as exc:
+            error = map_transport_error(self.provider, exc, path)
+            if isinstance(error, TransientError):
+                self.stats.add(network_errors=1)
+            raise error from None
         log.debug(
             "request",
             extra={

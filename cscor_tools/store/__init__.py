@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cscor_tools.config import DEFAULT_WORKSPACE
+from cscor_tools.config import DEFAULT_WORKSPACE, Config, load_config, resolve_workspace
 from cscor_tools.store.base import RunRecord, Store, Transaction
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Transaction",
     "is_postgres_url",
     "open_store",
+    "open_workspace",
 ]
 
 
@@ -51,3 +52,9 @@ def open_store(location: str | os.PathLike[str] | None = None, *, migrate: bool 
             store.close()
             raise
     return store
+
+
+def open_workspace(workspace: str | None = None, config: Config | None = None) -> Store:
+    """Open the workspace named by flag, env, config file or default, migrated."""
+    cfg = config if config is not None else load_config()
+    return open_store(resolve_workspace(workspace, cfg))

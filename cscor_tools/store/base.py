@@ -427,6 +427,9 @@ def upsert_assignments(columns: Sequence[str], table: str) -> str:
     return ", ".join(sets)
 
 
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def dumps_json(value: Any) -> str:
     """Canonical JSON: the same value always gives the same text."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _CANONICAL_JSON.encode(value)

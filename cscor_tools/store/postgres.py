@@ -40,16 +40,22 @@ def redact_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def _row_values(ent: Entity, columns: Sequence[str], row: Row) -> list[Any]:
-    out = []
-    for c in columns:
-        v = row[c]
-        if v is not None and ent.field(c).type in (FieldType.STRING_LIST, FieldType.STRUCT):
-            v = dumps_json(v)
-        elif isinstance(v, datetime) and v.utcoffset() is None:
-            raise StoreError(f"refusing a naive datetime ({v}): times must carry a time zone")
-        out.append(v)
-    return out
+def _copy_rows(ent: Entity, columns: Sequence[str], rows: Sequence[Row]) -> Iterator[list[Any]]:
+    """Rows as COPY value lists: JSON columns encoded, naive datetimes refused."""
+    json_cols = [
+        c for c in columns if ent.field(c).type in (FieldType.STRING_LIST, FieldType.STRUCT)
+    ]
+    time_cols = [c for c in columns if ent.field(c).type == FieldType.TIMESTAMP]
+    for row in rows:
+        values = dict(row)
+        for c in json_cols:
+            if values[c] is not None:
+                values[c] = dumps_json(values[c])
+        for c in time_cols:
+            v = values[c]
+            if v is not None and v.tzinfo is None:
+                raise StoreError(f"refusing a naive datetime ({v}): times must carry a time zone")
+        yield [values[c] for c in columns]
 
 
 class _PostgresTransaction(Transaction):
@@ -70,8 +76,8 @@ class _PostgresTransaction(Transaction):
             col_list = ", ".join(quote(c) for c in cols)
             with self._conn.cursor() as cur:
                 with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as copy:
-                    for row in group:
-                        copy.write_row(_row_values(ent, cols, row))
+                    for values in _copy_rows(ent, cols, group):
+                        copy.write_row(values)
                 cur.execute(
                     f"INSERT INTO {quote(ent.name)} ({col_list}) SELECT {col_list} FROM {stage} "
                     f'ON CONFLICT ("id") DO UPDATE SET {upsert_assignments(cols, ent.name)}'
@@ -216,8 +222,12 @@ class PostgresStore(Store):
         try:
             with self._conn.transaction():
                 yield _PostgresTransaction(self)
-        except psycopg.Error as exc:
-            raise StoreError(f"{self.location}: {_first_line(exc)}") from exc
+        except BaseException as exc:
+            # A rolled-back transaction takes the staging tables it created with it.
+            self._staged.clear()
+            if isinstance(exc, psycopg.Error):
+                raise StoreError(f"{self.location}: {_first_line(exc)}") from exc
+            raise
         finally:
             self._tx_depth = 0
 
