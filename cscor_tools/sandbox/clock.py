@@ -53,7 +53,7 @@ class SandboxClock:
 
 
 def resend_timestamp(us: int) -> str:
-    """Resend's contact, segment, domain and broadcast timestamps: ``2023-10-06 23:47:56.678+00``."""
+    """Resend's contact, segment, domain and broadcast times: ``2023-10-06 23:47:56.678+00``."""
     moment = from_us(us)
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00"
 

@@ -79,16 +79,26 @@ class IdFactory:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self._streams: dict[str, random.Random] = {}
+        self._text: dict[str, tuple[str, int]] = {}  # kind → (base62 text drawn, position)
 
     def _bytes(self, kind: str, length: int) -> bytes:
         rng = self._streams.get(kind)
         if rng is None:
             rng = self._streams[kind] = stream(self.seed, f"id:{kind}")
-        return rng.getrandbits(8 * length).to_bytes(length, "big")
+        return rng.randbytes(length)
 
     def token(self, kind: str, length: int = 14) -> str:
-        """Base62 characters, e.g. for a card fingerprint."""
-        return _encode(self._bytes(kind, length), _B62_TABLE, length)
+        """Base62 characters, e.g. for a card fingerprint.
+
+        Characters are drawn a few thousand at a time and handed out in order: generating
+        300,000 ids one random call at a time would cost a noticeable share of start-up.
+        """
+        text, at = self._text.get(kind, ("", 0))
+        if at + length > len(text):
+            more = max(4096, length)
+            text, at = text[at:] + _encode(self._bytes(kind, more), _B62_TABLE, more), 0
+        self._text[kind] = (text, at + length)
+        return text[at : at + length]
 
     def stripe(self, prefix: str, kind: str, length: int = 14) -> str:
         """``cus_QXg1o8vcGmoR32``-like: a prefix and base62 characters."""

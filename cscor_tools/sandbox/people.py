@@ -3,7 +3,8 @@
 The same person is a Stripe customer, a Resend contact and, now and then, a guest in a shared
 Slack channel: that overlap is what a workspace must reconcile. Faker is slow per call, so each
 locale contributes a seeded pool of names, streets, cities and phone numbers once, and people
-are composed from those pools by a seeded stream: 20,000 people take well under a second.
+are composed from those pools by a stream seeded by the sandbox's seed: 20,000 people take
+well under a second.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from faker import Faker
 
-from cscor_tools.sandbox.ids import digest, stream
+from cscor_tools.sandbox.ids import Weighted, digest, stream
 
-POOL_SIZE = 256
+#: distinct names drawn per locale (256 × 256 first/last combinations each)
+NAME_POOL = 256
+#: distinct streets, cities, phones, companies drawn per locale
+PLACE_POOL = 96
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ LOCALES: tuple[Locale, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Address:
     line1: str
     line2: str | None
@@ -62,7 +67,7 @@ class Address:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Person:
     """One human, as every provider will see them."""
 
@@ -88,43 +93,59 @@ def ascii_fold(text: str) -> str:
     ).decode().lower()
 
 
+def _handle(text: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", "", ascii_fold(text).replace(" ", ""))
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text)).strip("-") or "company"
 
 
-class _LocalePool:
-    """Seeded Faker output for one locale, drawn once."""
+#: Faker draws a locale's pool from this fixed seed, once per process; the sandbox's seed then
+#: picks people from the pools, so sandboxes with different seeds still differ throughout
+POOL_SEED = 20261101
 
-    def __init__(self, seed: int, locale: Locale) -> None:
+
+@cache
+def _pool_for(code: str) -> _LocalePool:
+    return _LocalePool(next(loc for loc in LOCALES if loc.code == code))
+
+
+class _LocalePool:
+    """Faker output for one locale, drawn once and shared by every sandbox of the process."""
+
+    def __init__(self, locale: Locale) -> None:
         fake = Faker(locale.code)
-        fake.seed_instance(int.from_bytes(digest(seed, "faker", locale.code)[:8], "big"))
+        fake.seed_instance(int.from_bytes(digest(POOL_SEED, "faker", locale.code)[:8], "big"))
         self.locale = locale
         self.japanese = locale.code == "ja_JP"
 
-        def draw(fn: Callable[[], object]) -> list[str]:
-            return [str(fn()) for _ in range(POOL_SIZE)]
+        def draw(fn: Callable[[], object], size: int = PLACE_POOL) -> list[str]:
+            return [str(fn()) for _ in range(size)]
 
+        # (written, romanized) pairs; Japanese names keep kanji and romaji consistent
         if self.japanese:
-            # (kanji, katakana, romaji) pairs keep the written name and the email consistent
-            self.first = [fake.first_name_pair() for _ in range(POOL_SIZE)]
-            self.last = [fake.last_name_pair() for _ in range(POOL_SIZE)]
+            self.first = [(k, r) for k, _, r in (fake.first_name_pair() for _ in range(NAME_POOL))]
+            self.last = [(k, r) for k, _, r in (fake.last_name_pair() for _ in range(NAME_POOL))]
             self.streets = [
-                f"{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}" for _ in range(POOL_SIZE)
+                f"{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}" for _ in range(PLACE_POOL)
             ]
             self.states: list[str] | None = draw(fake.prefecture)
         else:
-            firsts = draw(fake.first_name)
-            lasts = draw(fake.last_name)
-            self.first = [(n, n, n) for n in firsts]
-            self.last = [(n, n, n) for n in lasts]
-            self.streets = draw(fake.street_address)
+            self.first = [(n, n) for n in draw(fake.first_name, NAME_POOL)]
+            self.last = [(n, n) for n in draw(fake.last_name, NAME_POOL)]
+            self.streets = [street.strip() for street in draw(fake.street_address)]
             self.states = draw(fake.state_abbr) if hasattr(fake, "state_abbr") else None
+        # email local parts, folded once per name rather than once per person
+        self.first_handles = [_handle(r) for _, r in self.first]
+        self.last_handles = [_handle(r) for _, r in self.last]
         self.secondary = draw(fake.secondary_address) if hasattr(fake, "secondary_address") else []
         self.cities = draw(fake.city)
         self.postcodes = draw(fake.postcode)
         self.phones = draw(fake.phone_number)
         self.companies = draw(fake.company)
-        self.free_domains = sorted(set(draw(fake.free_email_domain)))
+        self.company_domains = [f"{slug(c)[:24].strip('-')}.{_tld(locale)}" for c in self.companies]
+        self.free_domains = sorted(set(draw(fake.free_email_domain, 32)))
 
 
 class PeoplePool:
@@ -132,16 +153,14 @@ class PeoplePool:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self._pools: dict[str, _LocalePool] = {}
         self._rng = stream(seed, "people")
         self._people: list[Person] = []
         self._emails: set[str] = set()
-        self._weights = [loc.weight for loc in LOCALES]
+        self._locales = Weighted(*((loc, loc.weight) for loc in LOCALES))
 
-    def _pool(self, locale: Locale) -> _LocalePool:
-        if locale.code not in self._pools:
-            self._pools[locale.code] = _LocalePool(self.seed, locale)
-        return self._pools[locale.code]
+    @staticmethod
+    def _pool(locale: Locale) -> _LocalePool:
+        return _pool_for(locale.code)
 
     def get(self, index: int) -> Person:
         """The ``index``-th person; people are made in order, so this is deterministic."""
@@ -156,41 +175,36 @@ class PeoplePool:
 
     def _make(self, index: int) -> Person:
         rng = self._rng
-        locale = rng.choices(LOCALES, weights=self._weights)[0]
+        locale = self._locales.pick(rng)
         pool = self._pool(locale)
-        first = rng.choice(pool.first)
-        last = rng.choice(pool.last)
-        company = rng.choice(pool.companies)
-        if pool.japanese:
-            name = f"{last[0]} {first[0]}"
+        places = PLACE_POOL
+        f, la, c = rng.randrange(NAME_POOL), rng.randrange(NAME_POOL), rng.randrange(places)
+        first, last = pool.first[f][0], pool.last[la][0]
+        name = f"{last} {first}" if pool.japanese else f"{first} {last}"
+        handle = f"{pool.first_handles[f]}.{pool.last_handles[la]}".strip(".") or f"user{index}"
+        if rng.random() < 0.55:
+            domain = pool.free_domains[rng.randrange(len(pool.free_domains))]
         else:
-            name = f"{first[0]} {last[0]}"
-        handle = ascii_fold(f"{first[2]}.{last[2]}").replace(" ", "")
-        handle = re.sub(r"[^a-z0-9.]+", "", handle) or f"user{index}"
-        domain = (
-            rng.choice(pool.free_domains)
-            if rng.random() < 0.55
-            else f"{slug(company)[:24].strip('-')}.{_tld(locale)}"
-        )
-        email = self._unique_email(handle, domain, rng)
-        line2 = rng.choice(pool.secondary) if pool.secondary and rng.random() < 0.2 else None
-        state = rng.choice(pool.states) if pool.states else None
+            domain = pool.company_domains[c]
+        line2 = None
+        if pool.secondary and rng.random() < 0.2:
+            line2 = pool.secondary[rng.randrange(places)]
         address = Address(
-            line1=rng.choice(pool.streets).strip(),
+            line1=pool.streets[rng.randrange(places)],
             line2=line2,
-            city=rng.choice(pool.cities),
-            state=state,
-            postal_code=rng.choice(pool.postcodes),
+            city=pool.cities[rng.randrange(places)],
+            state=pool.states[rng.randrange(places)] if pool.states else None,
+            postal_code=pool.postcodes[rng.randrange(places)],
             country=locale.country,
         )
         return Person(
             index=index,
-            first_name=first[0],
-            last_name=last[0],
+            first_name=first,
+            last_name=last,
             name=name,
-            email=email,
-            phone=rng.choice(pool.phones),
-            company=company,
+            email=self._unique_email(handle, domain, rng),
+            phone=pool.phones[rng.randrange(places)],
+            company=pool.companies[c],
             address=address,
             locale=locale,
             handle=handle,

@@ -11,100 +11,51 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from cscor_tools.sandbox.clock import SandboxClock
 from cscor_tools.sandbox.collection import Collection
-from cscor_tools.sandbox.ids import IdFactory, Weighted, derived
+from cscor_tools.sandbox.ids import IdFactory
 from cscor_tools.sandbox.people import Person
-from cscor_tools.sandbox.stripe_objects import (
-    INVOICE,
+from cscor_tools.sandbox.stripe_catalogue import (
+    BRANDS,
+    CATALOGUE,
+    DECLINES,
+    FUNDING,
+    MEMOS,
+    Product,
+    make_lines,
+    price_in,
+)
+from cscor_tools.sandbox.stripe_records import (
     Account,
+    BillTo,
     Card,
     Charge,
     Customer,
     Event,
     Invoice,
     InvoicePayment,
-    BillTo,
     Json,
     Line,
     PaymentIntent,
+)
+from cscor_tools.sandbox.stripe_render import (
     charge_bytes,
     customer_bytes,
+    diff,
     event_bytes,
     invoice_bytes,
     invoice_payment_bytes,
     invoice_values,
     payment_intent_bytes,
 )
+from cscor_tools.sandbox.stripe_shapes import INVOICE
 
 DAY = 86_400
 #: Stripe keeps events for 30 days
 EVENT_RETENTION = 30 * DAY
-
-
-@dataclass(frozen=True)
-class Product:
-    id: str
-    name: str
-    usd_cents: int
-    recurring: bool
-
-
-#: a small catalogue: (name, price in US cents, recurring)
-CATALOGUE: tuple[tuple[str, int, bool], ...] = (
-    ("Starter plan", 2900, True),
-    ("Pro plan", 9900, True),
-    ("Team plan (per seat)", 1900, True),
-    ("Onboarding package", 150000, False),
-    ("Consulting hour", 18000, False),
-    ("Design retainer", 240000, False),
-    ("Priority support add-on", 4900, False),
-    ("Data migration", 85000, False),
-    ("Training session", 60000, False),
-    ("Custom integration", 320000, False),
-    ("Annual licence", 99000, False),
-    ("Hosting (monthly)", 7500, False),
-)
-
-#: rough rates from US cents to each currency's minor unit (JPY has none)
-_FX = {"usd": 1.0, "eur": 0.92, "gbp": 0.79, "aud": 1.52, "jpy": 1.5}
-
-_BRANDS = Weighted(("visa", 55), ("mastercard", 30), ("amex", 10), ("discover", 5))
-_FUNDING = Weighted(("credit", 70), ("debit", 27), ("prepaid", 3))
-#: most invoices have a few lines; a few have more than an invoice embeds (ten)
-_LINE_COUNTS = Weighted((1, 48), (2, 28), (3, 14), (4, 8), (12, 2))
-_QUANTITIES = Weighted((1, 60), (2, 15), (3, 10), (5, 10), (10, 5))
-
-_MEMOS = (None, None, None, "Thank you for your business.", "Payment due within 30 days.")
-
-_DECLINES = (
-    ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
-    ("card_declined", "generic_decline", "Your card was declined."),
-    ("card_declined", "do_not_honor", "Your card was declined."),
-)
-
-
-def price_in(currency: str, usd_cents: int) -> int:
-    amount = usd_cents * _FX.get(currency, 1.0)
-    if currency == "jpy":
-        return max(10, round(amount / 10) * 10)
-    return max(50, round(amount / 10) * 10)
-
-
-def diff(before: Any, after: Any) -> Any:
-    """What ``previous_attributes`` holds: the old values of what changed, nested as needed."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        out = {}
-        for key in sorted(set(before) | set(after)):
-            if before.get(key) != after.get(key):
-                b, a = before.get(key), after.get(key)
-                out[key] = diff(b, a) if isinstance(b, dict) and isinstance(a, dict) else b
-        return out
-    return before
 
 
 class StripeData:
@@ -268,7 +219,7 @@ class StripeData:
         self.emit("customer.deleted", snapshot, customer.id, at, request=True)
 
     def _new_card(self, country: str, rng: random.Random) -> Card:
-        brand = _BRANDS.pick(rng)
+        brand = BRANDS.pick(rng)
         if brand == "discover" and country == "JP":
             brand = "jcb"
         return Card(
@@ -277,7 +228,7 @@ class StripeData:
             exp_month=rng.randint(1, 12),
             exp_year=rng.randint(2027, 2032),
             country=country,
-            funding=_FUNDING.pick(rng),
+            funding=FUNDING.pick(rng),
             payment_method=self.ids.stripe("pm", "payment_method", 24),
         )
 
@@ -295,7 +246,7 @@ class StripeData:
         else:
             reason = "manual"
             collection = "send_invoice" if rng.random() < 0.5 else "charge_automatically"
-            description = _MEMOS[rng.randrange(len(_MEMOS))]
+            description = MEMOS[rng.randrange(len(MEMOS))]
         invoice = Invoice(
             id=self.ids.stripe("in", "invoice", 24),
             seq=self.invoices.next_seq(),
@@ -318,44 +269,8 @@ class StripeData:
         return invoice
 
     def _make_lines(self, inv: Invoice) -> list[Line]:
-        """An invoice's lines, made from its own seed whenever they are first needed."""
-        rng = random.Random(inv.line_seed)
-        specs: list[tuple[Product, int]] = []
         plan = self.subscriptions.get(inv.customer)
-        if inv.subscription_item and plan is not None:
-            seats = rng.randint(1, 20) if plan[2] == 2 else 1
-            specs.append((self.products[plan[2]], seats))
-        else:
-            count = _LINE_COUNTS.pick(rng)
-            if count > 10:
-                count += rng.randint(-1, 1)
-            one_off = self.products[3:]
-            specs.extend(
-                (one_off[rng.randrange(len(one_off))], _QUANTITIES.pick(rng))
-                for _ in range(count)
-            )
-        lines = []
-        for i, (product, quantity) in enumerate(specs):
-            cents = product.usd_cents
-            if not product.recurring:  # quoted work varies around the list price
-                cents = round(cents * (0.8 + 0.45 * rng.random()))
-            lines.append(
-                Line(
-                    id=f"il_{derived(inv.id, f'line:{i}', 24)}",
-                    invoice=inv.id,
-                    description=f"{quantity} × {product.name}" if quantity > 1 else product.name,
-                    currency=inv.currency,
-                    quantity=quantity,
-                    unit_amount=price_in(inv.currency, cents),
-                    period_start=inv.period_start,
-                    period_end=inv.created,
-                    price=self.price_id(product, inv.currency),
-                    product=product.id,
-                    subscription=inv.subscription if inv.subscription_item else None,
-                    subscription_item=inv.subscription_item,
-                )
-            )
-        return lines
+        return make_lines(inv, self.products, self.price_id, plan[2] if plan else None)
 
     def _changed_invoice(self, inv: Invoice, at: int, *types: str) -> None:
         inv.cache = None
@@ -461,7 +376,7 @@ class StripeData:
 
     def _charge(self, pi: PaymentIntent, at: int, rng: random.Random, succeed: bool) -> Charge:
         customer = self.customers.get(pi.customer)
-        failure = None if succeed else _DECLINES[rng.randrange(len(_DECLINES))]
+        failure = None if succeed else DECLINES[rng.randrange(len(DECLINES))]
         charge = Charge(
             id=self.ids.stripe("ch", "charge", 24),
             seq=self.charges.next_seq(),

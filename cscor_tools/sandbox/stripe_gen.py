@@ -17,7 +17,7 @@ from cscor_tools.sandbox.config import Volumes
 from cscor_tools.sandbox.ids import stream
 from cscor_tools.sandbox.people import PeoplePool
 from cscor_tools.sandbox.stripe_data import DAY, StripeData
-from cscor_tools.sandbox.stripe_objects import Customer, Invoice
+from cscor_tools.sandbox.stripe_records import Customer, Invoice
 
 
 def generate_stripe(data: StripeData, people: PeoplePool, volumes: Volumes, seed: int) -> None:
@@ -28,7 +28,8 @@ def generate_stripe(data: StripeData, people: PeoplePool, volumes: Volumes, seed
     data.event_horizon = data.events_since()
     try:
         # sqrt of a uniform draw leans towards the end: a business that grows
-        times = sorted(start + int(span * math.sqrt(rng.random())) for _ in range(volumes.customers))
+        times = sorted(start + int(span * math.sqrt(rng.random()))
+                       for _ in range(volumes.customers))
         persons = people.take(0, volumes.customers)
         customers = [data.add_customer(p, t, rng) for p, t in zip(persons, times, strict=True)]
         if not customers:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any
 
@@ -32,6 +32,16 @@ class Raw:
     text: str
 
 
+#: one encoder for all: ``json.dumps`` with options builds a new encoder on every call
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes with non-ASCII kept, as the providers send it; key order is the
+    dict's, which the caller controls, so output is deterministic."""
+    return _ENCODER.encode(obj).encode()
+
+
 def encode(value: Any) -> str:
     """One JSON value, compact, non-ASCII kept (as Stripe sends it)."""
     kind = type(value)
@@ -47,7 +57,9 @@ def encode(value: Any) -> str:
         return int.__repr__(value)
     if kind is Raw:
         return str(value.text)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if not value and (kind is dict or kind is list):
+        return "{}" if kind is dict else "[]"
+    return _ENCODER.encode(value)
 
 
 def _order(keys: list[str]) -> list[str]:
