@@ -1,0 +1,146 @@
+"""Stripe over our one HTTP discipline: its error bodies, its list envelope and its clock.
+
+Every request goes through :class:`~cscor_tools.connectors.http.HttpClient` (shared rate
+limiter, retries on transient errors only, one error mapping); this module adds what is
+Stripe's own: ``Stripe-Should-Retry``, redaction of the partial key Stripe echoes in some error
+messages, which read permission a 403 lacks, the ``{object: "list", data, has_more}``
+envelope, and the time on Stripe's clock from the ``Date`` header.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+import httpx
+
+from cscor_tools.connectors.http import HttpClient, JsonResponse
+from cscor_tools.errors import (
+    BadRequestError,
+    PermissionDeniedError,
+    ProviderError,
+    UnavailableError,
+)
+
+#: how Stripe's messages show a key ("Invalid API Key provided: sk_test_****abcd")
+_KEY = re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9*]*|\b(?:sk|rk|pk)_[A-Za-z0-9*]{4,}")
+
+#: the restricted-key permission each list endpoint needs, for 403 messages that say the fix
+PERMISSIONS = {
+    "customers": "Customers",
+    "invoices": "Invoices",
+    "charges": "Charges",
+    "payment_intents": "PaymentIntents",
+    "events": "Events",
+    "invoice_payments": "Invoices",
+}
+
+Params = Sequence[tuple[str, str | int]]
+
+
+def redact_keys(text: str) -> str:
+    """Stripe echoes part of a refused key in its message; we never repeat any of it."""
+    return _KEY.sub("[key redacted]", text)
+
+
+class StripeHttpClient(HttpClient):
+    """Reads Stripe's error object and honours its ``Stripe-Should-Retry`` advice."""
+
+    def error_details(self, body: Any) -> tuple[str, str | None]:
+        message, code = super().error_details(body)
+        return redact_keys(message), code
+
+    def raise_for_status(self, response: httpx.Response, body: Any, path: str) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        advice = response.headers.get("stripe-should-retry")
+        if advice == "true" and status not in (401, 403, 404):
+            # Stripe says the same request may succeed (a lock timeout, a 409): transient.
+            message, code = self.error_details(body)
+            raise UnavailableError(self.provider, f"retryable error: {message}", status=status,
+                                   code=code, path=path.split("?", 1)[0],
+                                   retry_after=self.retry_after(response))
+        if status == 403:
+            message, code = self.error_details(body)
+            resource = path.strip("/").split("/")
+            needed = PERMISSIONS.get(resource[1] if len(resource) > 1 else "", "")
+            hint = f" Give the key the '{needed}: Read' permission." if needed else ""
+            raise PermissionDeniedError(
+                self.provider, f"permission denied: {message}.{hint}", status=status,
+                code=code, path="/" + path.split("?", 1)[0].lstrip("/"),
+            )
+        super().raise_for_status(response, body, path)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a Stripe list: its objects newest first, and whether more follow."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+    headers: httpx.Headers
+
+    @property
+    def newest(self) -> dict[str, Any] | None:
+        return self.data[0] if self.data else None
+
+
+def list_page(http: HttpClient, path: str, params: Params) -> ListPage:
+    """GET a list endpoint; a body that is not Stripe's list envelope is an error, not []."""
+    response = http.get(path, params=list(params))
+    return parse_list(response, path)
+
+
+def parse_list(response: JsonResponse, path: str) -> ListPage:
+    body = response.data
+    if (
+        not isinstance(body, Mapping)
+        or not isinstance(body.get("data"), list)
+        or not isinstance(body.get("has_more"), bool)
+    ):
+        raise BadRequestError("Stripe", "the response is not a Stripe list", path=path,
+                              status=response.status)
+    data = body["data"]
+    for item in data:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise ProviderError("Stripe", "a list item has no id", path=path)
+    return ListPage(data, body["has_more"], response.headers)
+
+
+def retrieve(http: HttpClient, path: str) -> dict[str, Any]:
+    body = http.get(path).data
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise ProviderError("Stripe", "the response is not a Stripe object", path=path)
+    return body
+
+
+def server_time(headers: httpx.Headers) -> int | None:
+    """Unix seconds on the server's clock, from its ``Date`` header (None when absent)."""
+    value = headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def created_params(gte: int | None = None, lt: int | None = None,
+                   lte: int | None = None) -> list[tuple[str, str | int]]:
+    """Stripe's bracketed ``created`` filter."""
+    out: list[tuple[str, str | int]] = []
+    if gte is not None:
+        out.append(("created[gte]", gte))
+    if lt is not None:
+        out.append(("created[lt]", lt))
+    if lte is not None:
+        out.append(("created[lte]", lte))
+    return out

@@ -1,0 +1,114 @@
+"""Stripe's errors, headers and settings at the connector's HTTP boundary (MockTransport)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from cscor_tools.config import Config
+from cscor_tools.connectors import load_connector
+from cscor_tools.connectors.base import Secret
+from cscor_tools.connectors.settings import connector_settings
+from cscor_tools.connectors.stripe import API_VERSION, StripeConnector
+from cscor_tools.connectors.stripe.client import StripeHttpClient, list_page, redact_keys
+from cscor_tools.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    PermissionDeniedError,
+)
+
+KEY = "rk_test_51AbCdEfGhIjKlMnOpQrStUv"
+
+
+def client(handler: Any, **kw: Any) -> StripeHttpClient:
+    return StripeHttpClient("Stripe", "https://api.stripe.test", credential=Secret(KEY),
+                            credential_env="STRIPE_API_KEY",
+                            transport=httpx.MockTransport(handler),
+                            sleep=lambda s: None, **kw)
+
+
+def test_the_registry_loads_stripe_through_its_entry_point() -> None:
+    assert load_connector("stripe") is StripeConnector
+
+
+def test_settings_come_from_env_and_base_url_override() -> None:
+    env = {"STRIPE_API_KEY": KEY, "STRIPE_API_BASE": "http://127.0.0.1:9"}
+    settings = connector_settings(StripeConnector, Config(), env=env)
+    assert settings.base_url == "http://127.0.0.1:9"
+    assert settings.rate_limit == 100.0 and settings.concurrency == 8
+    connector = StripeConnector(settings)
+    assert connector.http_headers() == {"Stripe-Version": API_VERSION}
+    details = connector.run_details()
+    assert details["api_version"] == API_VERSION and details["key_mode"] == "test"
+    assert KEY not in repr(details) and KEY not in repr(connector)
+
+
+def test_a_publishable_key_is_refused_by_name_not_value() -> None:
+    settings = connector_settings(StripeConnector, Config(), env={"STRIPE_API_KEY": "pk_live_x1"})
+    with pytest.raises(ConfigError, match="STRIPE_API_KEY holds a publishable key") as err:
+        StripeConnector(settings)
+    assert "pk_live_x1" not in str(err.value)
+
+
+def test_every_request_sends_the_pinned_version_and_bearer_key() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
+
+    http = client(handler, headers={"Stripe-Version": API_VERSION})
+    list_page(http, "/v1/customers", [("limit", 100), ("created[gte]", 5)])
+    (request,) = seen
+    assert request.headers["stripe-version"] == API_VERSION
+    assert request.headers["authorization"] == f"Bearer {KEY}"
+    assert request.url.params["created[gte]"] == "5"
+
+
+def test_401_names_the_variable_never_the_key() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {
+            "message": f"Invalid API Key provided: {KEY[:8]}****{KEY[-4:]}",
+            "type": "invalid_request_error", "code": "api_key_invalid"}})
+
+    with pytest.raises(AuthenticationError) as err:
+        list_page(client(handler), "/v1/customers", [])
+    assert "STRIPE_API_KEY" in str(err.value) and KEY[:8] not in str(err.value)
+
+
+def test_403_of_a_restricted_key_says_which_permission_and_hides_the_key() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"error": {
+            "message": f"The provided key '{KEY[:8]}***{KEY[-4:]}' does not have the required "
+                       "permissions for this endpoint on account 'acct_1'.",
+            "type": "invalid_request_error"}})
+
+    with pytest.raises(PermissionDeniedError) as err:
+        list_page(client(handler), "/v1/charges", [("limit", 1)])
+    message = str(err.value)
+    assert "'Charges: Read'" in message and "/v1/charges" in message
+    assert KEY[:8] not in message and KEY[-4:] not in message
+
+
+def test_stripe_should_retry_makes_an_error_transient() -> None:
+    answers = [httpx.Response(409, headers={"Stripe-Should-Retry": "true"},
+                              json={"error": {"message": "lock_timeout"}}),
+               httpx.Response(200, json={"object": "list", "data": [], "has_more": False})]
+    http = client(lambda request: answers.pop(0))
+    assert list_page(http, "/v1/invoices", []).data == []
+    assert http.stats.retries == 1
+
+
+def test_a_body_that_is_not_a_list_is_an_error_not_an_empty_page() -> None:
+    http = client(lambda request: httpx.Response(200, json={"data": None}))
+    with pytest.raises(BadRequestError, match="not a Stripe list"):
+        list_page(http, "/v1/customers", [])
+
+
+def test_redact_keys() -> None:
+    text = "keys sk_live_abc123, rk_test_****wxyz and pk_test_1 but not skate_park"
+    assert redact_keys(text) == ("keys [key redacted], [key redacted] and [key redacted] but "
+                                 "not skate_park")
