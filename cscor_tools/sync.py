@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from cscor_tools.connectors.base import Connector, Page, Slice, Stream
+from cscor_tools.connectors.base import Connector, Slice, Stream
 from cscor_tools.errors import CscorError, ExitCode
 from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
 from cscor_tools.store.base import Store
@@ -26,6 +26,8 @@ from cscor_tools.store.base import Store
 log = logging.getLogger("cscor_tools.sync")
 
 DONE = "_done"
+#: at most this many waiting pages are written in one transaction
+GROUP_COMMIT_PAGES = 32
 
 
 @dataclass
@@ -37,6 +39,8 @@ class StreamResult:
     status: str = "pending"  # ok | failed | cancelled
     slices: int = 0
     pages: int = 0
+    #: provider records read (compare with rows written: one record may make several rows)
+    objects: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     #: the exit code the error calls for (see errors.ExitCode), when the stream failed
@@ -215,6 +219,7 @@ class _Run:
         self.full = full
         self.observer = observer
         self.stop = threading.Event()
+        self.finished: set[str] = set()
         self.failed: dict[str, threading.Event] = {s.name: threading.Event() for s in streams}
         self.queue: queue.Queue[tuple[str, _Task, Any]] = queue.Queue(
             maxsize=max(4, connector.settings.concurrency * 2)
@@ -224,18 +229,24 @@ class _Run:
         name = self.connector.name
         results: dict[str, StreamResult] = {}
         states: dict[str, StreamState] = {}
-        slice_cursors: dict[str, dict[str, Cursor | None]] = {}
+        self.slice_cursors: dict[str, dict[str, Cursor | None]] = {}
         tasks: list[_Task] = []
         for stream in self.streams:
             state = self.store.load_state(name, stream.name)
             states[stream.name] = state
-            planned = stream.plan(state, full=self.full)
-            results[stream.name] = StreamResult(stream.name, stream.entity, slices=len(planned))
-            slice_cursors[stream.name] = {}
+            result = results[stream.name] = StreamResult(stream.name, stream.entity)
+            self.slice_cursors[stream.name] = {}
+            try:
+                planned = stream.plan(state, full=self.full)
+            except Exception as exc:  # planning may ask the provider: fail this stream only
+                self.observer.stream_started(name, stream.name, 0)
+                self._fail(result, exc)
+                continue
+            result.slices = len(planned)
             for sl in planned:
                 saved = state.slices.get(sl.key)
                 if saved and saved.get(DONE):
-                    slice_cursors[stream.name][sl.key] = _strip(saved)
+                    self.slice_cursors[stream.name][sl.key] = _strip(saved)
                     continue
                 tasks.append(_Task(stream, sl, _strip(saved) if saved else None))
             self.observer.stream_started(name, stream.name, len(planned))
@@ -250,42 +261,32 @@ class _Run:
             for task in tasks:
                 pool.submit(self._read, task)
             while outstanding:
-                kind, task, payload = self.queue.get()
-                stream = task.stream
-                result = results[stream.name]
-                if kind == "page":
-                    page, changes = payload
-                    self._write(task, page, changes, result)
-                    slice_cursors[stream.name][task.slice.key] = page.cursor
-                    continue
-                outstanding -= 1
-                remaining[stream.name] -= 1
-                if kind == "error":
-                    if result.status != "failed":
-                        result.status = "failed"
-                        result.error = _describe(payload)
-                        result.error_code = int(
-                            payload.exit_code
-                            if isinstance(payload, CscorError)
-                            else ExitCode.INTERNAL
-                        )
-                        if not isinstance(payload, CscorError):
-                            log.error("stream %s crashed", stream.name, exc_info=payload)
-                    self.failed[stream.name].set()
-                elif kind == "end":
-                    last = slice_cursors[stream.name].get(task.slice.key)
-                    if not payload:  # the slice ended without a page marked last
+                items = self._next_items()
+                pages = [item for item in items if item[0] == "page"]
+                if pages:
+                    self._write(pages, results)
+                for kind, task, payload in items:
+                    if kind == "page":
+                        continue
+                    stream = task.stream
+                    result = results[stream.name]
+                    outstanding -= 1
+                    remaining[stream.name] -= 1
+                    if kind == "error":
+                        self._fail(result, payload)
+                    elif kind == "end" and not payload:
+                        # The slice ended without a page marked last: mark it done now.
+                        last = self.slice_cursors[stream.name].get(task.slice.key)
                         self.store.apply(
                             ChangeSet(),
                             CursorUpdate(name, stream.name, task.slice.key,
                                          {**(last or {}), DONE: True}),
                         )
-                if remaining[stream.name] == 0:
-                    self._finish_stream(stream, states[stream.name], slice_cursors, result)
-            for stream in self.streams:  # streams with nothing left to read
-                result = results[stream.name]
-                if result.status == "pending":
-                    self._finish_stream(stream, states[stream.name], slice_cursors, result)
+                    if remaining[stream.name] == 0:
+                        self._finish_stream(stream, states[stream.name], result)
+            for stream in self.streams:  # streams that had nothing (left) to read
+                if stream.name not in self.finished:
+                    self._finish_stream(stream, states[stream.name], results[stream.name])
         except BaseException:
             self.stop.set()
             self._drain()
@@ -294,31 +295,67 @@ class _Run:
             pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
         return [results[s.name] for s in self.streams]
 
-    def _write(self, task: _Task, page: Page, changes: ChangeSet, result: StreamResult) -> None:
-        cursor = dict(page.cursor or {})
-        if page.last:
-            cursor[DONE] = True
-        written = self.store.apply(
-            changes, CursorUpdate(self.connector.name, task.stream.name, task.slice.key, cursor)
-        )
-        result.pages += 1
-        for key, n in written.items():
-            result.rows[key] = result.rows.get(key, 0) + n
-        for w in page.warnings:
-            if w not in result.warnings:
-                result.warnings.append(w)
-        result.reconciled = result.reconciled or page.reconciled
-        self.observer.page_written(self.connector.name, task.stream.name, written)
+    def _next_items(self) -> list[tuple[str, _Task, Any]]:
+        """The next queued item, and every item already waiting behind it (up to a bound):
+        written together, they cost one transaction instead of one each."""
+        items = [self.queue.get()]
+        while len(items) < GROUP_COMMIT_PAGES:
+            try:
+                items.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
 
-    def _finish_stream(
-        self,
-        stream: Stream,
-        state: StreamState,
-        slice_cursors: dict[str, dict[str, Cursor | None]],
-        result: StreamResult,
+    def _fail(self, result: StreamResult, exc: BaseException) -> None:
+        if result.status != "failed":
+            result.status = "failed"
+            result.error = _describe(exc)
+            result.error_code = int(
+                exc.exit_code if isinstance(exc, CscorError) else ExitCode.INTERNAL
+            )
+            if not isinstance(exc, CscorError):
+                log.error("stream %s crashed", result.stream, exc_info=exc)
+        self.failed[result.stream].set()
+
+    def _write(
+        self, pages: list[tuple[str, _Task, Any]], results: dict[str, StreamResult]
     ) -> None:
+        """Write pages, each stream's merged into one change set, with every page's cursor,
+        in one transaction."""
+        merged: dict[str, tuple[ChangeSet, dict[str, CursorUpdate]]] = {}
+        for _, task, (page, changes) in pages:
+            name = task.stream.name
+            bucket, cursors = merged.setdefault(name, (ChangeSet(), {}))
+            bucket.merge(changes)
+            cursor = dict(page.cursor or {})
+            if page.last:
+                cursor[DONE] = True
+            # Only the latest cursor of a slice matters: it follows all the rows before it.
+            cursors[task.slice.key] = CursorUpdate(
+                self.connector.name, name, task.slice.key, cursor
+            )
+            self.slice_cursors[name][task.slice.key] = page.cursor
+            result = results[name]
+            result.pages += 1
+            result.objects += len(page.records)
+            for w in page.warnings:
+                if w not in result.warnings:
+                    result.warnings.append(w)
+            result.reconciled = result.reconciled or page.reconciled
+        order = list(merged)
+        written = self.store.apply_many(
+            [(merged[n][0], list(merged[n][1].values())) for n in order]
+        )
+        for name, counts in zip(order, written, strict=True):
+            result = results[name]
+            for key, n in counts.items():
+                result.rows[key] = result.rows.get(key, 0) + n
+            self.observer.page_written(self.connector.name, name, counts)
+
+    def _finish_stream(self, stream: Stream, state: StreamState, result: StreamResult) -> None:
+        self.finished.add(stream.name)
         if result.status == "pending":
-            final = stream.finish(state, slice_cursors[stream.name])
+            final = stream.finish(state, self.slice_cursors[stream.name])
             self.store.finish_stream(self.connector.name, stream.name, final)
             result.status = "ok"
         self.observer.stream_finished(self.connector.name, result)

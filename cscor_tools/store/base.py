@@ -101,22 +101,36 @@ class Store(ABC):
         This is what makes a sync resumable: if the process dies before the commit, neither
         the rows nor the cursor are there, and the page is read again; after it, both are.
         """
+        return self.apply_many([(changes, [cursor] if cursor is not None else [])])[0]
+
+    def apply_many(
+        self, batches: Sequence[tuple[ChangeSet, Sequence[CursorUpdate]]]
+    ) -> list[dict[str, int]]:
+        """Several change sets, each with its cursors, in one transaction (a group commit).
+
+        Committing pages together keeps every cursor beside the rows it follows, and saves a
+        transaction per page: the sync engine writes whatever pages are waiting at once.
+        Returns the rows written per entity, one dict per change set.
+        """
         now = datetime.now(UTC)
-        written: dict[str, int] = {}
+        results: list[dict[str, int]] = []
         with self.transaction() as tx:
-            for name, rows in changes.upserts.items():
-                if rows:
-                    written[name] = written.get(name, 0) + tx.upsert(name, rows)
-            for name, stones in changes.tombstones.items():
-                if stones:
-                    key = f"{name}.deleted"
-                    written[key] = written.get(key, 0) + tx.tombstone(name, stones, now)
-            for sweep in changes.sweeps:
-                key = f"{sweep.entity}.deleted"
-                written[key] = written.get(key, 0) + tx.sweep(sweep, now)
-            if cursor is not None:
-                tx.set_cursor(cursor)
-        return written
+            for changes, cursors in batches:
+                written: dict[str, int] = {}
+                for name, rows in changes.upserts.items():
+                    if rows:
+                        written[name] = written.get(name, 0) + tx.upsert(name, rows)
+                for name, stones in changes.tombstones.items():
+                    if stones:
+                        key = f"{name}.deleted"
+                        written[key] = written.get(key, 0) + tx.tombstone(name, stones, now)
+                for sweep in changes.sweeps:
+                    key = f"{sweep.entity}.deleted"
+                    written[key] = written.get(key, 0) + tx.sweep(sweep, now)
+                for cursor in cursors:
+                    tx.set_cursor(cursor)
+                results.append(written)
+        return results
 
     # -- sync state -------------------------------------------------------------------------
 

@@ -59,8 +59,6 @@ def create_entity_table(entity: Entity, dialect: Dialect) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {table} (\n    {columns}\n)",
         f"CREATE INDEX IF NOT EXISTS {quote(entity.name + '_created_at')} "
         f"ON {table} (\"created_at\")",
-        f"CREATE INDEX IF NOT EXISTS {quote(entity.name + '_source_synced')} "
-        f"ON {table} (\"source\", \"synced_at\")",
     ]
 
 
