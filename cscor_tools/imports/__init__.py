@@ -8,10 +8,11 @@
     print(result.inserted, result.updated, result.unchanged, result.rejected)
 
 Modules, one job each: ``sniff`` (format, encoding, delimiter), ``readers`` (records out of
-files), ``aliases`` and ``mapping`` (which column is which field), ``convert`` (cells to
-values), ``rowplan`` (records to validated rows with their natural key), ``apply`` (foreign
-keys, insert/update/unchanged, upsert), ``rejects`` (the rejects file), ``bundle`` (manifest
-and checksums), ``run`` (the transaction and the run log).
+files), ``aliases`` and ``mapping`` (which column is which field), ``cells``, ``convert``,
+``checks`` and ``money`` (cells to values), ``keys`` (natural keys and ids), ``rowplan``
+(records to validated rows), ``apply`` (foreign keys, insert/update/unchanged, upsert),
+``rejects`` (the rejects file), ``bundle`` (manifest, checksums, policy), ``codes`` (ISO
+lists), ``result`` and ``run`` (the transaction, the run log, the result).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from cscor_tools.imports.mapping import ColumnMapping, FieldOptions, load_mappin
 from cscor_tools.imports.result import FileResult, ImportResult
 from cscor_tools.imports.run import (
     DEFAULT_SOURCE,
+    ImportProgress,
     ImportStoppedError,
-    Progress,
     import_file,
     infer_entity,
 )
@@ -32,9 +33,9 @@ __all__ = [
     "ColumnMapping",
     "FieldOptions",
     "FileResult",
+    "ImportProgress",
     "ImportResult",
     "ImportStoppedError",
-    "Progress",
     "import_file",
     "infer_entity",
     "known_aliases",

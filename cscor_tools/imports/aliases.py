@@ -177,9 +177,9 @@ def _table(ent: Entity) -> dict[str, Target]:
         for sub in f.fields:
             table.setdefault(fold(f"{f.name}.{sub.name}"), Target(f.name, sub.name))
     for dotted, aliases in _ALIASES.get(ent.name, {}).items():
-        name, _, sub = dotted.partition(".")
+        name, _, part = dotted.partition(".")
         for alias in aliases:
-            table.setdefault(alias, Target(name, sub or None))
+            table.setdefault(alias, Target(name, part or None))
     # "id" in somebody else's file is their id: our source_id (DESIGN: an id column maps to
     # source_id); our own workspace ids are recognised by the importer separately.
     table[fold("id")] = Target("source_id")

@@ -110,22 +110,30 @@ def _refuse(location: Path, reason: str, member: str | None = None) -> RejectedI
 
 
 def _listed(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(path, entry) of every file the manifest vouches for, datapackage.json included."""
     files = manifest.get("files")
+    out: list[tuple[str, dict[str, Any]]] = []
     if isinstance(files, dict):
-        return [(str(k), v if isinstance(v, dict) else {}) for k, v in files.items()]
-    if isinstance(files, list):
-        out = []
+        out = [(str(k), v if isinstance(v, dict) else {}) for k, v in files.items()]
+    elif isinstance(files, list):
         for spec in files:
             if isinstance(spec, dict):
                 path = spec.get("path") or spec.get("name") or spec.get("file")
                 if isinstance(path, str):
                     out.append((path, spec))
-        return out
-    return []
+    package = manifest.get("datapackage")
+    if isinstance(package, dict) and isinstance(package.get("path"), str):
+        out.append((package["path"], {**package, "entity": None}))
+    return out
 
 
 def _policy(manifest: dict[str, Any]) -> tuple[str | None, set[str]]:
-    """The policy's name and every action it names (empty when the manifest gives none)."""
+    """The policy's name and every action it applied (empty when the manifest gives none).
+
+    The manifest records the policy's rules and, per entity, the action each field got
+    ("keep", "drop", "hash", "mask (email)", "generalize to month"…): the first word is the
+    action.
+    """
     policy = manifest.get("policy")
     if isinstance(policy, str):
         return policy, set()
@@ -133,21 +141,25 @@ def _policy(manifest: dict[str, Any]) -> tuple[str | None, set[str]]:
         return None, set()
     actions: set[str] = set()
 
-    def collect(value: Any) -> None:
-        if isinstance(value, str):
-            actions.add(value)
+    def add(value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            actions.add(value.split()[0].strip(",;:()").lower())
         elif isinstance(value, dict):
             for key in ("action", "otherwise"):
-                if isinstance(value.get(key), str):
-                    actions.add(value[key])
+                add(value.get(key))
 
-    for key in ("ids",):
-        collect(policy.get(key))
-    for table in ("classes", "fields"):
-        entries = policy.get(table)
-        if isinstance(entries, dict):
-            for value in entries.values():
-                collect(value)
+    given = policy.get("rules")
+    rules: dict[str, Any] = given if isinstance(given, dict) else policy
+    add(rules.get("ids"))
+    for table in (rules.get("classes"), rules.get("fields"), policy.get("fields")):
+        if not isinstance(table, dict):
+            continue
+        for value in table.values():
+            if isinstance(value, dict) and "action" not in value:
+                for inner in value.values():  # per entity: path → action
+                    add(inner)
+            else:
+                add(value)
     name = policy.get("name")
     return (name if isinstance(name, str) else None), actions
 
@@ -185,9 +197,9 @@ def _safe_member(location: Path, path: str) -> str:
 
 
 def _entity_of(path: str, spec: dict[str, Any]) -> str | None:
-    named = spec.get("entity") or spec.get("resource")
-    if isinstance(named, str) and named in ENTITIES:
-        return named
+    if "entity" in spec:  # the manifest says (None: a metadata file)
+        named = spec["entity"]
+        return named if isinstance(named, str) and named in ENTITIES else None
     pure = PurePosixPath(path)
     for candidate in (pure.name.split(".", 1)[0], pure.parent.name):
         if candidate in ENTITIES:

@@ -20,14 +20,18 @@ COUNTRIES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
 # ISO 4217 minor units other than 2. Stable for decades; a currency not listed has 2.
 _EXPONENTS: dict[str, int] = {
     **dict.fromkeys(
-        "bif clp djf gnf isk jpy kmf krw pyg rwf ugx uyi vnd vuv xaf xof xpf".split(), 0
+        ("bif", "clp", "djf", "gnf", "isk", "jpy", "kmf", "krw", "pyg", "rwf", "ugx", "uyi",
+         "vnd", "vuv", "xaf", "xof", "xpf"),
+        0,
     ),
-    **dict.fromkeys("bhd iqd jod kwd lyd omr tnd".split(), 3),
-    **dict.fromkeys("clf uyw".split(), 4),
+    **dict.fromkeys(("bhd", "iqd", "jod", "kwd", "lyd", "omr", "tnd"), 3),
+    **dict.fromkeys(("clf", "uyw"), 4),
 }
 #: funds, metals and test codes: ISO 4217 gives them no minor unit, so no amount in major
 #: units can be converted for them
-_NO_MINOR_UNIT = frozenset("xag xau xba xbb xbc xbd xdr xpd xpt xsu xts xua xxx".split())
+_NO_MINOR_UNIT = frozenset(
+    ("xag", "xau", "xba", "xbb", "xbc", "xbd", "xdr", "xpd", "xpt", "xsu", "xts", "xua", "xxx")
+)
 
 
 def minor_unit_exponent(currency: str) -> int | None:

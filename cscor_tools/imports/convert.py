@@ -18,21 +18,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from cscor_tools.imports.codes import COUNTRIES, COUNTRY_NAMES, CURRENCIES, fold
+from cscor_tools.imports import checks
+from cscor_tools.imports.cells import CellError, Converter, kind, short
+from cscor_tools.imports.money import parse_amount
 from cscor_tools.schema import Field, FieldType
-
-Converter = Callable[[Any], Any]
-
-
-class CellError(ValueError):
-    """A cell that cannot become a value of its field; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -50,6 +42,9 @@ class ConvertOptions:
     decimal: str = "auto"
     #: separator of list cells; None splits on any of , ; |
     list_separator: str | None = None
+    #: undo the apostrophe our CSV writer puts before a text cell a spreadsheet would run
+    #: as a formula (verbatim CSV only: in anybody else's file the apostrophe is data)
+    unguard_formulas: bool = False
 
 
 _BOOLS = {
@@ -57,23 +52,7 @@ _BOOLS = {
     **dict.fromkeys(("false", "no", "n", "0", "f", "off"), False),
 }
 _INT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.0*)?", re.ASCII)
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
-_THOUSANDS_ONLY = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+", re.ASCII)
 _LIST_SPLIT = re.compile(r"[,;|]")
-_MONEY_NOISE = str.maketrans("", "", " \u00a0\u202f'€£$")
-
-
-def _kind(value: Any) -> str:
-    return type(value).__name__
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return repr(text if len(text) <= 24 else text[:21] + "...")
 
 
 # -- scalar parsers -------------------------------------------------------------------------
@@ -82,11 +61,14 @@ def _short(value: Any) -> str:
 def _text(opts: ConvertOptions) -> Converter:
     if opts.verbatim:
         blank_null = opts.blank_is_null
+        restore = _formula_restorer() if opts.unguard_formulas else None
 
         def verbatim(v: Any) -> Any:
             if v.__class__ is str:
-                return None if (blank_null and not v) else v
-            raise CellError(f"expected text, got {_kind(v)}")
+                if blank_null and not v:
+                    return None
+                return restore(v) if restore is not None and v[:1] == "'" else v
+            raise CellError(f"expected text, got {kind(v)}")
 
         return verbatim
 
@@ -96,9 +78,15 @@ def _text(opts: ConvertOptions) -> Converter:
         if isinstance(v, int | float) and not isinstance(v, bool):
             # spreadsheets and JSON tools turn postal codes and phone numbers into numbers
             return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-        raise CellError(f"expected text, got {_kind(v)}")
+        raise CellError(f"expected text, got {kind(v)}")
 
     return lenient
+
+
+def _formula_restorer() -> Callable[[str], str]:
+    from cscor_tools.formats.csv import restore_cell  # the writer's own inverse
+
+    return restore_cell
 
 
 def _integer(opts: ConvertOptions, hint: str = "") -> Converter:
@@ -129,32 +117,6 @@ def _integer(opts: ConvertOptions, hint: str = "") -> Converter:
     return convert
 
 
-def parse_amount(text: str, decimal: str) -> Decimal:
-    """An amount in major units as written ("1,234.50", "1.234,50 €", "$12") → Decimal."""
-    s = text.translate(_MONEY_NOISE)
-    if s[:3].isalpha():
-        s = s[3:]
-    if s[-3:].isalpha():
-        s = s[:-3]
-    sep = decimal
-    if sep == "auto":
-        if "," in s and "." in s:
-            sep = "," if s.rfind(",") > s.rfind(".") else "."
-        elif "," in s:
-            sep = "." if _THOUSANDS_ONLY.fullmatch(s) else ","
-        else:
-            sep = "."
-    s = s.replace("." if sep == "," else ",", "")
-    if sep == ",":
-        s = s.replace(",", ".")
-    if not _DECIMAL_TEXT.fullmatch(s):
-        raise CellError("not an amount")
-    try:
-        return Decimal(s)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise CellError("not an amount") from None
-
-
 def _major_amount(opts: ConvertOptions) -> Converter:
     """Amounts in major units become Decimals here; the row's currency scales them later."""
     decimal = opts.decimal
@@ -169,7 +131,7 @@ def _major_amount(opts: ConvertOptions) -> Converter:
             return Decimal(v)
         if isinstance(v, float):
             return Decimal(repr(v))
-        raise CellError(f"expected an amount, got {_kind(v)}")
+        raise CellError(f"expected an amount, got {kind(v)}")
 
     return convert
 
@@ -185,14 +147,14 @@ def _boolean(opts: ConvertOptions) -> Converter:
             if not s:
                 return None
             if strict and s not in ("true", "false"):
-                raise CellError(f"not true or false: {_short(v)}")
+                raise CellError(f"not true or false: {short(v)}")
             try:
                 return _BOOLS[s]
             except KeyError:
-                raise CellError(f"not a yes/no value: {_short(v)}") from None
+                raise CellError(f"not a yes/no value: {short(v)}") from None
         if isinstance(v, int) and v in (0, 1) and not strict:
             return bool(v)
-        raise CellError(f"expected a boolean, got {_kind(v)}")
+        raise CellError(f"expected a boolean, got {kind(v)}")
 
     return convert
 
@@ -220,12 +182,12 @@ def _timestamp(opts: ConvertOptions, formats: Sequence[str]) -> Converter:
                     return to_utc(datetime.strptime(s, fmt))
                 except ValueError:
                     continue
-            raise CellError(f"not a date or time ({tried}): {_short(s)}")
+            raise CellError(f"not a date or time ({tried}): {short(s)}")
         if isinstance(v, datetime):
             return to_utc(v)
         if isinstance(v, date):
             return to_utc(datetime(v.year, v.month, v.day))
-        raise CellError(f"expected a date or time, got {_kind(v)}")
+        raise CellError(f"expected a date or time, got {kind(v)}")
 
     return convert
 
@@ -242,7 +204,7 @@ def _string_list(opts: ConvertOptions) -> Converter:
             elif isinstance(item, int | float) and not isinstance(item, bool) and not strict:
                 out.append(str(item))
             else:
-                raise CellError(f"list items must be text, got {_kind(item)}")
+                raise CellError(f"list items must be text, got {kind(item)}")
         return out if strict else [i for i in out if i]
 
     def convert(v: Any) -> Any:
@@ -263,97 +225,7 @@ def _string_list(opts: ConvertOptions) -> Converter:
             return [p for p in (p.strip() for p in parts) if p]
         if isinstance(v, list | tuple):
             return from_list(list(v))
-        raise CellError(f"expected a list, got {_kind(v)}")
-
-    return convert
-
-
-# -- semantic checks ------------------------------------------------------------------------
-
-
-def _email(base: Converter, strict: bool) -> Converter:
-    def convert(v: Any) -> Any:
-        s = base(v)
-        if s is None:
-            return None
-        if not strict:
-            if s.endswith(">") and "<" in s:
-                s = s[s.rindex("<") + 1 : -1].strip()
-            if s[:7].lower() == "mailto:":
-                s = s[7:]
-        if len(s) > 254 or not _EMAIL.fullmatch(s):
-            raise CellError("not an email address")
-        return s
-
-    return convert
-
-
-def _currency(base: Converter, strict: bool) -> Converter:
-    def convert(v: Any) -> Any:
-        s = base(v)
-        if s is None:
-            return None
-        code = s if strict else s.lower()
-        if code not in CURRENCIES:
-            raise CellError(f"not an ISO 4217 currency code: {_short(s)}")
-        return code
-
-    return convert
-
-
-def _country(base: Converter, strict: bool) -> Converter:
-    def convert(v: Any) -> Any:
-        s = base(v)
-        if s is None:
-            return None
-        if s in COUNTRIES:
-            return s
-        if not strict:
-            upper = s.upper()
-            if upper in COUNTRIES:
-                return upper
-            named = COUNTRY_NAMES.get(fold(s))
-            if named:
-                return named
-        raise CellError(f"not an ISO 3166 country: {_short(s)}")
-
-    return convert
-
-
-def _url(base: Converter) -> Converter:
-    def convert(v: Any) -> Any:
-        s = base(v)
-        if s is not None and not s.lower().startswith(("https://", "http://")):
-            raise CellError("not an http(s) URL")
-        return s
-
-    return convert
-
-
-def _enum(base: Converter, allowed: tuple[str, ...], strict: bool) -> Converter:
-    choices = frozenset(allowed)
-    listed = ", ".join(allowed)
-
-    def convert(v: Any) -> Any:
-        s = base(v)
-        if s is None:
-            return None
-        value = s if strict else fold(s).replace(" ", "_")
-        if value not in choices:
-            raise CellError(f"{_short(s)} is not one of {listed}")
-        return value
-
-    return convert
-
-
-def _bounded(base: Converter, low: int | None, high: int | None) -> Converter:
-    span = f"{'-∞' if low is None else low} to {'∞' if high is None else high}"
-
-    def convert(v: Any) -> Any:
-        n = base(v)
-        if n is not None and ((low is not None and n < low) or (high is not None and n > high)):
-            raise CellError(f"{n} is out of range ({span})")
-        return n
+        raise CellError(f"expected a list, got {kind(v)}")
 
     return convert
 
@@ -367,7 +239,7 @@ def _struct(field: Field, opts: ConvertOptions, subs: dict[str, Converter]) -> C
         for key, value in obj.items():
             conv = subs.get(key)
             if conv is None:
-                raise CellError(f"{field.name} has no part {_short(key)}")
+                raise CellError(f"{field.name} has no part {short(key)}")
             try:
                 out[key] = None if value is None else conv(value)
             except CellError as exc:
@@ -393,7 +265,7 @@ def _struct(field: Field, opts: ConvertOptions, subs: dict[str, Converter]) -> C
             if strict:
                 raise CellError("expected a JSON object")
             return from_mapping({first: s})
-        raise CellError(f"expected an object, got {_kind(v)}")
+        raise CellError(f"expected an object, got {kind(v)}")
 
     return convert
 
@@ -415,15 +287,15 @@ def field_converter(
     if t == FieldType.STRING:
         conv = _text(opts)
         if field.format == "email":
-            conv = _email(conv, strict)
+            conv = checks.email(conv, strict)
         elif field.format == "currency":
-            conv = _currency(conv, strict)
+            conv = checks.currency(conv, strict)
         elif field.format == "country":
-            conv = _country(conv, strict)
+            conv = checks.country(conv, strict)
         elif field.format == "url":
-            conv = _url(conv)
+            conv = checks.url(conv)
         if field.enum:
-            conv = _enum(conv, field.enum, strict)
+            conv = checks.enum(conv, field.enum, strict)
         return conv
     if t == FieldType.INTEGER:
         if major:
@@ -432,7 +304,7 @@ def field_converter(
             "mapping for amounts like 12.50)" if field.privacy == "financial" else ""
         conv = _integer(opts, hint)
         if field.minimum is not None or field.maximum is not None:
-            conv = _bounded(conv, field.minimum, field.maximum)
+            conv = checks.bounded(conv, field.minimum, field.maximum)
         return conv
     if t == FieldType.BOOLEAN:
         return _boolean(opts)
@@ -460,16 +332,6 @@ def _number(opts: ConvertOptions) -> Converter:
                 raise CellError("not a number") from None
         if isinstance(v, int | float) and not isinstance(v, bool):
             return float(v)
-        raise CellError(f"expected a number, got {_kind(v)}")
+        raise CellError(f"expected a number, got {kind(v)}")
 
     return convert
-
-
-def scale_amount(amount: Decimal, exponent: int, currency: str) -> int:
-    """Major units → integer minor units; refuses more decimals than the currency has."""
-    scaled = amount.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
-        raise CellError(
-            f"has more decimal places than {currency.upper()} allows ({exponent})"
-        )
-    return int(scaled)

@@ -130,7 +130,8 @@ def parse_mapping(data: dict[str, Any], where: str | None = None) -> ColumnMappi
     """A ColumnMapping from already-parsed TOML (or a dict built in Python)."""
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        raise _fail(where, unknown[0], f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
+        expected = ", ".join(sorted(_TOP_KEYS))
+        raise _fail(where, unknown[0], f"unknown key; expected one of {expected}")
     kw: dict[str, Any] = {"path": where}
     if "entity" in data:
         kw["entity"] = _text(where, "entity", data["entity"])

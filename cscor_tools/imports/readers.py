@@ -28,6 +28,7 @@ from cscor_tools.imports.sniff import (
     detect_delimiter,
     detect_encoding,
     excel_separator_line,
+    looks_binary,
 )
 
 Record = tuple[int, list[Any] | None, Any, str | None]
@@ -151,6 +152,8 @@ def _sniff_encoding(source: Source, encoding: str | None) -> tuple[str, str, boo
         except RejectedInputError as exc:
             raise RejectedInputError(exc.reason, file=source.name) from None
     text = head.decode(chosen, errors="replace").lstrip("\ufeff")
+    if looks_binary(text):
+        raise RejectedInputError("looks like a binary file, not text", file=source.name)
     return chosen, text, complete
 
 

@@ -38,6 +38,7 @@ class RejectsWriter:
         self._file: IO[str] | None = None
         self._csv: Any = None
         self._parquet: Any = None
+        self._schema: Any = None
         self._pending: list[list[Any]] = []
 
     def write(self, row: int, raw: Any, field: str | None, reason: str) -> None:
@@ -76,6 +77,7 @@ class RejectsWriter:
                 schema = schema.append(pa.field("_row", pa.int64()))
                 schema = schema.append(pa.field("_reason", pa.string()))
                 self._parquet = pq.ParquetWriter(self.path, schema)
+                self._schema = schema
                 return
             encoding = self.table.encoding or "utf-8"
             self._file = self.path.open("w", encoding=encoding, newline="")
@@ -91,7 +93,7 @@ class RejectsWriter:
 
         if not self._pending:
             return
-        schema = self._parquet.schema_arrow
+        schema = self._schema
         columns = list(zip(*self._pending, strict=True))
         self._parquet.write_table(
             pa.table([pa.array(list(c), type=f.type) for c, f in zip(columns, schema,

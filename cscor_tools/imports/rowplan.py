@@ -20,7 +20,6 @@ Rules worth knowing (documented for users in the CLI help and the README of impo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,37 +28,28 @@ from zoneinfo import ZoneInfo
 
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.imports.aliases import Target, resolve_header
-from cscor_tools.imports.codes import fold, minor_unit_exponent
+from cscor_tools.imports.codes import fold
 from cscor_tools.imports.convert import (
     CellError,
     Converter,
     ConvertOptions,
     field_converter,
-    scale_amount,
+)
+from cscor_tools.imports.keys import (
+    DEFAULT_KEYS,
+    RowRejected,
+    check_identity,
+    derive_identity,
 )
 from cscor_tools.imports.mapping import ColumnMapping
+from cscor_tools.imports.money import apply_header_currency, scale_row
 from cscor_tools.records import Row
-from cscor_tools.schema import ENTITIES, FieldType, make_id
+from cscor_tools.schema import ENTITIES, Field, FieldType
 
-#: natural keys of files without an id column: the schema's match keys, and the invoice
-#: number (unique per issuer, and what every invoicing tool exports)
-DEFAULT_KEYS: dict[str, tuple[str, ...]] = {
-    **{name: ent.match_keys for name, ent in ENTITIES.items() if ent.match_keys},
-    "invoices": ("number",),
-}
 #: provenance a plain file cannot set: the importer owns it
 _BOOKKEEPING = frozenset({"deleted", "deleted_at", "deleted_reason", "synced_at",
                           "source_version"})
 _PROVENANCE = frozenset({"id", "source", "source_id"})
-
-
-class RowRejected(Exception):
-    """A record that cannot become a row: ``field`` (None for the whole row) and ``reason``."""
-
-    def __init__(self, field: str | None, reason: str) -> None:
-        super().__init__(f"{field}: {reason}" if field else reason)
-        self.field = field
-        self.reason = reason
 
 
 @dataclass
@@ -86,13 +76,8 @@ class PlanOptions:
     #: columns appear as records go (JSON): a missing key column is a row problem, not a
     #: file problem
     dynamic: bool = False
-
-
-def _key_text(value: Any, is_email: bool) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return text.lower() if is_email else text
+    #: the file is a CSV written by our own exporter (formula-guarded text cells)
+    unguard_formulas: bool = False
 
 
 class RowBuilder:
@@ -109,6 +94,7 @@ class RowBuilder:
             date_formats=mapping.date_formats,
             decimal=mapping.decimal,
             list_separator=mapping.list_separator,
+            unguard_formulas=opts.verbatim and opts.unguard_formulas,
         )
         self.report = ColumnReport()
         #: field → the entity it references, for the fields this file sets
@@ -122,7 +108,7 @@ class RowBuilder:
     def _fail(self, reason: str, column: str | None = None) -> RejectedInputError:
         return RejectedInputError(reason, file=self.opts.file, field=column)
 
-    def _target_of(self, heading: str) -> Target | None | str:
+    def _target_of(self, heading: str) -> Target | str | None:
         """A Target, None for unknown, or a string saying why the column is ignored."""
         folded = fold(heading)
         if not folded:
@@ -200,6 +186,8 @@ class RowBuilder:
             if not self.opts.verbatim and t.field in _BOOKKEEPING:
                 report.ignored.append(heading)
                 continue
+            if not self.opts.verbatim and t.field == "id":
+                t = Target("source_id")  # a plain file's id is its source id; ours derive
             by_label.setdefault(t.label, []).append(i)
             targets.setdefault(t.label, t)
             report.mapped[heading] = t.label
@@ -222,7 +210,7 @@ class RowBuilder:
             return
         explicit = [i for i in idxs if fold(columns[i]) == "source id"]
         if explicit:
-            for i in idxs:
+            for i in list(idxs):
                 if fold(columns[i]) == "id":
                     idxs.remove(i)
                     report.mapped.pop(columns[i], None)
@@ -269,6 +257,24 @@ class RowBuilder:
             if f.type == FieldType.INTEGER and f.privacy == "financial" \
                     and self.mapping.money_major(name) and name not in money:
                 money.append(name)
+        self._texts: list[tuple[str, int]] = []
+        self._slow: dict[str, Converter] = {}
+        if not self.opts.verbatim:
+            for fname, idx, conv in list(single):
+                f = ent.field(fname)
+                if f.type == FieldType.STRING and not f.format and not f.enum:
+                    self._texts.append((fname, idx))
+                    self._slow[fname] = conv
+                    single.remove((fname, idx, conv))
+        self._flat_structs: list[tuple[str, list[tuple[str, int, Converter, bool]]]] = []
+        for fname, pieces in list(parts.items()):
+            if all(sub and len(idxs) == 1 for sub, idxs, _ in pieces):
+                struct = ent.field(fname)
+                self._flat_structs.append((fname, [
+                    (sub, idxs[0], conv, not self.opts.verbatim and _plain_text(struct, sub))
+                    for sub, idxs, conv in pieces
+                ]))
+                del parts[fname]
         self._single, self._multi, self._parts, self._money = single, multi, parts, money
         self._base = self._base_row()
         self._plan_key(by_label, report)
@@ -294,6 +300,7 @@ class RowBuilder:
     def _plan_key(self, by_label: dict[str, list[int]], report: ColumnReport) -> None:
         ent = self.entity
         self._key_fields: tuple[str, ...] = ()
+        self._missing_key: str | None = None
         if self.opts.verbatim:
             missing = [c for c in ("id", "source", "source_id") if c not in by_label]
             if missing and not self.opts.dynamic:
@@ -316,10 +323,11 @@ class RowBuilder:
             report.key = ", ".join(key)
             return
         wanted = f"and no {' + '.join(key)} column " if key else ""
-        raise self._fail(
-            f"{ent.name}: the file has no id column {wanted}to match rows on; add an id "
-            "column, or name the key fields in a mapping file (key = [\"...\"])"
-        )
+        reason = (f"{ent.name}: the file has no id column {wanted}to match rows on; add an id "
+                  "column, or name the key fields in a mapping file (key = [\"...\"])")
+        if not self.opts.dynamic:
+            raise self._fail(reason)
+        self._missing_key = reason  # JSON may still bring the column: judge row by row
 
     # -- building -------------------------------------------------------------------------
 
@@ -336,9 +344,16 @@ class RowBuilder:
             elif any(c is not None and str(c).strip() for c in cells[width:]):
                 raise RowRejected(None, f"{len(cells)} values but the header has {width} "
                                         "columns (an unquoted delimiter?)")
-        row = dict(self._base)
+        row = self._base.copy()
         name = ""
         try:
+            for name, idx in self._texts:
+                v = cells[idx]
+                # plain text, the commonest cell, without a converter call
+                if v.__class__ is str:
+                    row[name] = v.strip() or None
+                else:
+                    row[name] = None if v is None else self._slow[name](v)
             for name, idx, conv in self._single:
                 v = cells[idx]
                 row[name] = None if v is None else conv(v)
@@ -346,6 +361,19 @@ class RowBuilder:
                 row[name] = _first_value(cells, idxs, conv)
         except CellError as exc:
             raise RowRejected(name, exc.reason) from None
+        for name, pieces in self._flat_structs:
+            value = {}
+            for sub, idx, conv, plain in pieces:
+                v = cells[idx]
+                if plain and v.__class__ is str:
+                    value[sub] = v.strip() or None
+                    continue
+                try:
+                    value[sub] = None if v is None else conv(v)
+                except CellError as exc:
+                    raise RowRejected(f"{name}.{sub}", exc.reason) from None
+            lenient_empty = not self.opts.verbatim and all(x is None for x in value.values())
+            row[name] = None if lenient_empty else value
         if self._parts:
             self._assemble(row, cells)
         for i in self._unnamed:
@@ -356,16 +384,17 @@ class RowBuilder:
             if row.get(fname) is None:
                 row[fname] = value
         if self._header_currency:
-            self._apply_header_currency(row)
+            apply_header_currency(row, self._header_currency)
         if self._money:
-            self._scale(row)
+            scale_row(row, self._money)
         for fname in self._required:
             if row.get(fname) is None:
                 raise RowRejected(fname, "required, but empty")
         if self.opts.verbatim:
-            self._check_identity(row)
+            check_identity(row, self.entity)
         else:
-            self._derive_identity(row)
+            derive_identity(row, self.entity, self.opts.source, self._key_fields,
+                            self._missing_key)
         return row
 
     def _assemble(self, row: Row, cells: list[Any]) -> None:
@@ -391,58 +420,6 @@ class RowBuilder:
                 value = None
             row[fname] = value
 
-    def _apply_header_currency(self, row: Row) -> None:
-        cur = row.get("currency")
-        if cur is None:
-            row["currency"] = self._header_currency
-        elif cur != self._header_currency:
-            raise RowRejected("currency", f"{cur.upper()} contradicts the column heading "
-                                          f"({str(self._header_currency).upper()})")
-
-    def _scale(self, row: Row) -> None:
-        cur = row.get("currency")
-        for fname in self._money:
-            amount = row.get(fname)
-            if amount is None:
-                continue
-            if cur is None:
-                raise RowRejected(fname, "an amount in major units needs a currency (add a "
-                                         "currency column, or set one in [constants])")
-            exponent = minor_unit_exponent(cur)
-            if exponent is None:
-                raise RowRejected(fname, f"{cur.upper()} has no minor unit to convert to")
-            try:
-                row[fname] = scale_amount(amount, exponent, cur)
-            except CellError as exc:
-                raise RowRejected(fname, exc.reason) from None
-
-    def _derive_identity(self, row: Row) -> None:
-        source = row.get("source") or self.opts.source
-        row["source"] = source
-        if self._key_fields:
-            values = []
-            for fname in self._key_fields:
-                v = row.get(fname)
-                if v is None:
-                    raise RowRejected(fname, "empty, and the file has no id column to match "
-                                             f"rows on ({', '.join(self._key_fields)} is the key)")
-                values.append(_key_text(v, self.entity.field(fname).format == "email"))
-            sid = values[0] if len(values) == 1 else json.dumps(values, ensure_ascii=False)
-            row["source_id"] = sid
-        else:
-            sid = row.get("source_id")
-            if sid is None:
-                raise RowRejected("source_id", "the id column is empty")
-        row["id"] = make_id(self.entity.name, source, sid)
-
-    def _check_identity(self, row: Row) -> None:
-        for fname in ("id", "source", "source_id"):
-            if not row.get(fname):
-                raise RowRejected(fname, "required in a bundle row, but empty")
-        if row["id"] != make_id(self.entity.name, row["source"], row["source_id"]):
-            raise RowRejected("id", "does not derive from source and source_id (a pseudonymized "
-                                    "or edited row cannot be restored)")
-
 
 def _first_value(cells: list[Any], idxs: tuple[int, ...], conv: Converter) -> Any:
     found = None
@@ -458,3 +435,8 @@ def _first_value(cells: list[Any], idxs: tuple[int, ...], conv: Converter) -> An
         elif value != found:
             raise CellError("duplicate columns hold different values")
     return found
+
+
+def _plain_text(struct: Field, sub: str) -> bool:
+    part = struct.subfield(sub)
+    return part.type == FieldType.STRING and not part.format and not part.enum

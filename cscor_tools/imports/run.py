@@ -3,17 +3,17 @@
 One run is one transaction: every valid row of every file (all entity files of a bundle, in
 dependency order) is upserted inside it as batches are read, and it commits at the end — or,
 with ``on_error="stop"``, rolls back at the first rejected row, so either the valid rows are
-committed together or nothing is. Batches are applied on one worker thread while the next is
-read and validated, which keeps the database busy while Python parses (both SQLite and
-psycopg release the GIL while the database works).
+committed together or nothing is. Memory holds one batch at a time, whatever the file size.
+(Applying batches on a worker thread while the next is parsed was measured and gained
+nothing: the store's encoding and our parsing both hold the GIL.)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +52,7 @@ _ENTITY_WORDS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Progress:
+class ImportProgress:
     """Where an import stands, for a progress bar."""
 
     file: str
@@ -62,7 +62,7 @@ class Progress:
     total_bytes: int | None
 
 
-ProgressCallback = Callable[[Progress], None]
+ProgressCallback = Callable[[ImportProgress], None]
 
 
 class ImportStoppedError(RejectedInputError):
@@ -77,7 +77,7 @@ class ImportStoppedError(RejectedInputError):
 
 def infer_entity(path: Path) -> str:
     """The entity a file holds, from its name ("Customers-2024.csv" → clients)."""
-    words = fold(path.stem.replace("_", " "))
+    words = " ".join(re.findall(r"[a-z]+", fold(path.stem)))  # "Clients_2024v2" → clients v
     hits = {entity for word, entity in _ENTITY_WORDS.items()
             if f" {word} " in f" {words} "}
     if "invoice_lines" in hits:
@@ -133,7 +133,7 @@ def import_file(
     with ExitStack() as stack:
         bundle = stack.enter_context(open_bundle(target)) if fmt == "bundle" else None
         if store is None:
-            from cscor_tools.workspace import open_workspace
+            from cscor_tools.store import open_workspace
 
             store = stack.enter_context(open_workspace(workspace, config))
         run = _Run(store, target, fmt, plan, chosen_source, dry_run, on_error, encoding,
@@ -142,36 +142,6 @@ def import_file(
             return run.execute_bundle(bundle, entity)
         return run.execute_file(entity or plan.entity or infer_entity(target))
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
-
-
-class _Pipeline:
-    """Applies batches on one worker thread, at most one in flight, in submission order."""
-
-    def __init__(self, apply: Callable[[list[Item], dict[str, str]], BatchOutcome]) -> None:
-        self._apply = apply
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cscor-import")
-        self._pending: Future[BatchOutcome] | None = None
-
-    def submit(self, items: list[Item], references: dict[str, str]) -> BatchOutcome | None:
-        """Queue a batch; returns the outcome of the batch before it (if any)."""
-        done = self.wait()
-        if items:
-            self._pending = self._pool.submit(self._apply, items, dict(references))
-        return done
-
-    def wait(self) -> BatchOutcome | None:
-        pending, self._pending = self._pending, None
-        return pending.result() if pending is not None else None
-
-    def close(self) -> None:
-        """Let an in-flight batch finish (its transaction is about to end), then stop."""
-        if self._pending is not None:
-            try:
-                self._pending.result()
-            except BaseException:  # noqa: S110 - the caller is already raising
-                pass
-            self._pending = None
-        self._pool.shutdown(wait=True)
 
 
 class _Run:
@@ -279,19 +249,20 @@ class _Run:
                 verbatim=verbatim,
                 blank_is_null=fmt == "csv" or not verbatim,
                 dynamic=table.dynamic,
+                unguard_formulas=verbatim and fmt == "csv",
             ))
             writer = RejectsWriter(rejects_path, table) if rejects_path is not None else None
             applier = Applier(self.store, entity, tx=tx, overlay=self.overlay,
                               verbatim=verbatim)
-            pipeline = _Pipeline(applier.apply)
             try:
-                self._read(table, builder, pipeline, file_result, writer)
+                self._read(table, builder, applier, file_result, writer)
             finally:
-                pipeline.close()
                 if writer is not None:
                     writer.close()
                     if writer.count:
                         file_result.rejects_path = str(writer.path)
+                # the run log names the file by its hash, failed runs included
+                file_result.sha256 = table.sha256()
             report = builder.report
             file_result.columns = report.mapped
             file_result.unknown_columns = report.unknown
@@ -301,9 +272,8 @@ class _Run:
                 f"the unnamed column {i + 1} holds values; they were not imported"
                 for i in builder.unnamed_with_data
             ]
-            file_result.sha256 = table.sha256()
 
-    def _read(self, table: Table, builder: RowBuilder, pipeline: _Pipeline,
+    def _read(self, table: Table, builder: RowBuilder, applier: Applier,
               out: FileResult, writer: RejectsWriter | None) -> None:
         batch: list[Item] = []
         dynamic = table.dynamic
@@ -319,9 +289,7 @@ class _Run:
                 raise ImportStoppedError(reason, file=table.source.name, row=n, field=field,
                                          result=self.result)
 
-        def collect(outcome: BatchOutcome | None) -> None:
-            if outcome is None:
-                return
+        def collect(outcome: BatchOutcome) -> None:
             out.inserted += outcome.inserted
             out.updated += outcome.updated
             out.unchanged += outcome.unchanged
@@ -341,16 +309,16 @@ class _Run:
                 reject(n, raw, exc.field, exc.reason)
                 continue
             if len(batch) >= self.batch_size:
-                collect(pipeline.submit(batch, builder.references))
+                collect(applier.apply(batch, builder.references))
                 batch = []
                 self._report(table, out)
-        collect(pipeline.submit(batch, builder.references))
-        collect(pipeline.wait())
+        if batch:
+            collect(applier.apply(batch, builder.references))
         self._report(table, out)
 
     def _report(self, table: Table, out: FileResult) -> None:
         if self.progress is not None:
-            self.progress(Progress(out.file, out.entity, out.rows, table.bytes_read,
+            self.progress(ImportProgress(out.file, out.entity, out.rows, table.bytes_read,
                                    table.source.size))
 
 

@@ -103,6 +103,13 @@ def detect_encoding(head: bytes, *, complete: bool) -> str:
         return "latin-1"
 
 
+def looks_binary(text: str) -> bool:
+    """Decoded text that is mostly control characters was never meant as text."""
+    head = text[:4096]
+    controls = sum(1 for ch in head if ch < " " and ch not in "\t\n\r\x0c")
+    return controls > len(head) // 10
+
+
 def detect_delimiter(sample: str, *, complete: bool) -> str:
     """The delimiter that gives the head of a CSV file its most consistent, widest shape."""
     if not complete:
@@ -111,8 +118,11 @@ def detect_delimiter(sample: str, *, complete: bool) -> str:
         sample = sample[:cut] if cut > 0 else sample
     best, best_score = ",", (-1.0, 0)
     for delim in DELIMITERS:
-        reader = csv.reader(io.StringIO(sample), delimiter=delim, strict=False)
-        rows = [r for r in islice(reader, 200) if any(c.strip() for c in r)]
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim, strict=False)
+        try:
+            rows = [r for r in islice(reader, 200) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
