@@ -18,7 +18,9 @@
     ├── StoreError                  the workspace store failed
     │   └── WorkspaceLockedError    another sync of the same connector holds the lock
     ├── PolicyError                 a minimization policy is invalid
-    └── PartialFailureError         a run finished, but some of its parts failed
+    ├── PartialFailureError         a run finished, but some of its parts failed
+    └── SandboxError                the local sandbox could not start or stopped answering
+                                    (defined in cscor_tools/sandbox/errors.py)
 
 Tenacity retries :class:`TransientError` and nothing else; no 4xx is skipped silently.
 Messages never carry a credential: they name where a credential comes from, never its value.

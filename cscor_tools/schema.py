@@ -228,6 +228,7 @@ ENTITIES: dict[str, Entity] = {
             _f("hosted_invoice_url", S, SEC, "Payment link for the client: a capability URL.",
                format="url"),
             LIVEMODE,
+            match_keys=("number",),
         ),
         _entity(
             "invoice_lines", "inl", "Line items of invoices.",

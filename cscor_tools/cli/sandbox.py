@@ -40,7 +40,12 @@ def _wait(sb: Sandbox, duration: float | None) -> None:
 
 @click.group(name="sandbox")
 def sandbox() -> None:
-    """A local Stripe, Resend and Slack with seeded data: no keys, no network."""
+    """A local Stripe, Resend and Slack with seeded data: no keys, no network.
+
+    \b
+    Example:
+      cscor sandbox serve --port 8686 --latency-ms 50 --rate-limit 100
+    """
 
 
 @sandbox.command("serve")
@@ -93,7 +98,13 @@ def serve(port: int, seed: int, scale: float, anchor: datetime, latency_ms: floa
           slack_rate_limit: float | None, burst: int | None, fault_rate: float,
           faults: tuple[FaultKind, ...], slow_body_ms: float, slack_non_marketplace: bool,
           duration: float | None, **volumes: Any) -> None:
-    """Serve Stripe (/v1/), Slack (/api/) and Resend (/) on one local port."""
+    """Serve Stripe (/v1/), Slack (/api/) and Resend (/) on one local port.
+
+    \b
+    Example:
+      cscor sandbox serve --seed 7 --scale 10 --fault-rate 0.05
+      STRIPE_API_KEY=sk_test_sandbox cscor sync stripe --api-base http://127.0.0.1:8686
+    """
     limits: dict[str, float | None] = {p: rate_limit for p in ("stripe", "resend", "slack")}
     for provider, value in (("stripe", stripe_rate_limit), ("resend", resend_rate_limit),
                             ("slack", slack_rate_limit)):

@@ -165,6 +165,8 @@ class Connector(ABC):
     default_rate_limit: ClassVar[float] = 10.0
     default_burst: ClassVar[int] = 10
     default_concurrency: ClassVar[int] = 4
+    #: which provider of the built-in sandbox can stand in for this one (`cscor demo`)
+    sandbox_provider: ClassVar[str | None] = None
     #: the HttpClient subclass that reads this provider's error bodies (None: the default)
     http_client_class: ClassVar[type[HttpClient] | None] = None
     #: the stream classes, in the order they are listed and synced

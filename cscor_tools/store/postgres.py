@@ -42,20 +42,19 @@ def redact_url(url: str) -> str:
 
 def _copy_rows(ent: Entity, columns: Sequence[str], rows: Sequence[Row]) -> Iterator[list[Any]]:
     """Rows as COPY value lists: JSON columns encoded, naive datetimes refused."""
-    json_cols = [
-        c for c in columns if ent.field(c).type in (FieldType.STRING_LIST, FieldType.STRUCT)
-    ]
-    time_cols = [c for c in columns if ent.field(c).type == FieldType.TIMESTAMP]
+    types = [ent.field(c).type for c in columns]
+    json_at = [i for i, t in enumerate(types) if t in (FieldType.STRING_LIST, FieldType.STRUCT)]
+    time_at = [i for i, t in enumerate(types) if t == FieldType.TIMESTAMP]
     for row in rows:
-        values = dict(row)
-        for c in json_cols:
-            if values[c] is not None:
-                values[c] = dumps_json(values[c])
-        for c in time_cols:
-            v = values[c]
+        values = [row[c] for c in columns]
+        for i in json_at:
+            if values[i] is not None:
+                values[i] = dumps_json(values[i])
+        for i in time_at:
+            v = values[i]
             if v is not None and v.tzinfo is None:
                 raise StoreError(f"refusing a naive datetime ({v}): times must carry a time zone")
-        yield [values[c] for c in columns]
+        yield values
 
 
 class _PostgresTransaction(Transaction):

@@ -183,6 +183,9 @@ class SQLiteStore(Store):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=30000")
+            # 64 MiB of page cache instead of 2: ids are hashes, so primary-key inserts land
+            # all over the index, and a small cache turns each into a disk read.
+            self._conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the workspace: {exc}") from exc
         self._depth = 0
