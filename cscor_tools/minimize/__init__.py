@@ -16,6 +16,7 @@ from cscor_tools.minimize.pseudonyms import (
     resolve_hash_key,
 )
 from cscor_tools.minimize.transform import Minimizer
+from cscor_tools.policies import BUILTIN
 
 __all__ = [
     "HASH_KEY_ENV",
@@ -38,6 +39,4 @@ __all__ = [
 
 def builtin_policies() -> dict[str, Policy]:
     """Every built-in policy by name."""
-    from cscor_tools.policies import BUILTIN
-
     return {name: load_policy(name) for name in BUILTIN}

@@ -43,6 +43,7 @@ def hash_array(
 
     ``email``: lower-cased and trimmed first, so one address spelled two ways is one person.
     ``unique``: the values are known distinct (a primary key): skip the de-duplication.
+    Pseudonyms are remembered by ``pseudonymizer`` either way, for values that come back.
     """
     if pa.types.is_list(arr.type):
         values = hash_array(arr.flatten(), pseudonymizer)
@@ -53,7 +54,7 @@ def hash_array(
     if email:
         arr = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
     if unique:
-        return pa.array(pseudonymizer.pseudonyms(arr.to_pylist(), memo=False), pa.string())
+        return pa.array(pseudonymizer.pseudonyms(arr.to_pylist(), distinct=True), pa.string())
     return map_distinct(arr, pseudonymizer.pseudonyms)
 
 

@@ -43,6 +43,8 @@ class FieldPlan:
 
     @property
     def kept(self) -> bool:
+        if self.subfields:
+            return any(s.kept for s in self.subfields)
         return self.action is not Action.DROP
 
     @property
@@ -50,6 +52,8 @@ class FieldPlan:
         return dict(self.options)
 
     def describe(self) -> str:
+        if self.subfields:
+            return "per sub-field"
         opts = "".join(f" {k}={v}" for k, v in self.options)
         return f"{self.action.value}{opts}"
 
@@ -110,7 +114,7 @@ class EntityPlan:
                     metadata={
                         "privacy": f.field.privacy.value,
                         "description": f.field.description,
-                        "minimized": "subfields" if f.subfields else f.describe(),
+                        "minimized": f.describe(),
                     },
                 )
                 for f in self.output
@@ -274,11 +278,11 @@ def _from_rule(
     where: str,
 ) -> FieldPlan:
     if explicit is not None:
-        key, rule = explicit
-        reason = not_applicable(rule.action, rule.opts, f)
+        key, own = explicit
+        reason = not_applicable(own.action, own.opts, f)
         if reason:
             raise PolicyError(f"{where}: fields.{key!r}: {reason} ({ent.name}.{path})")
-        return FieldPlan(f, path, rule.action, rule.options, f"fields.{key}")
+        return FieldPlan(f, path, own.action, own.options, f"fields.{key}")
     rule = policy.class_rule(f.privacy)
     if rule is None:
         return FieldPlan(f, path, Action.DROP, rule=f"classes.{f.privacy.value} (not named)")
@@ -303,7 +307,9 @@ def not_applicable(action: Action, options: dict[str, Any], f: Field) -> str | N
             return None
         return f"hash does not apply to a {t.value} field"
     if action in (Action.MASK, Action.REDACT):
-        return None if t == FieldType.STRING else f"{action.value} applies to strings, not {t.value}"
+        if t == FieldType.STRING:
+            return None
+        return f"{action.value} applies to strings, not {t.value}"
     to = options.get("to")
     if t == FieldType.TIMESTAMP:
         if to in (None, "day", "month", "year"):

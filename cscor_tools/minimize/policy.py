@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from cscor_tools.errors import PolicyError
+from cscor_tools.policies import BUILTIN
 from cscor_tools.schema import Privacy
 
 
@@ -158,15 +160,13 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def load_policy(name_or_path: str | Path | Policy) -> Policy:
+def load_policy(name_or_path: str | os.PathLike[str] | Policy) -> Policy:
     """A built-in policy by name, or a custom one from a TOML file (validated shape).
 
     Raises PolicyError naming the file, the key and the reason when the policy is wrong.
     """
     if isinstance(name_or_path, Policy):
         return name_or_path
-    from cscor_tools.policies import BUILTIN
-
     text = str(name_or_path)
     if text in BUILTIN:
         return parse_policy(tomllib.loads(BUILTIN[text]), origin="builtin")
@@ -200,7 +200,9 @@ def parse_policy(data: Mapping[str, Any], *, origin: str = "builtin") -> Policy:
     if "ids" in head:
         ids = _action(head["ids"], where, "policy.ids")
         if ids not in (Action.KEEP, Action.HASH):
-            raise PolicyError(f"{where}: policy.ids: must be \"keep\" or \"hash\", not {ids.value!r}")
+            raise PolicyError(
+                f"{where}: policy.ids: must be \"keep\" or \"hash\", not {ids.value!r}"
+            )
     classes = dict(base.classes)
     for key, raw in _table(data, "classes", where).items():
         try:
@@ -242,8 +244,6 @@ def parse_policy(data: Mapping[str, Any], *, origin: str = "builtin") -> Policy:
 def _base(extends: Any, where: str, name: str) -> Policy:
     if extends is None:
         return Policy(name=name)
-    from cscor_tools.policies import BUILTIN
-
     if not isinstance(extends, str) or extends not in BUILTIN:
         raise PolicyError(
             f"{where}: policy.extends: {extends!r} is not a built-in policy "
@@ -316,9 +316,10 @@ def _rows(raw: Mapping[str, Any], base: RowFilter, where: str) -> RowFilter:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
             raise PolicyError(f"{where}: rows.entities: give a non-empty list of entity names")
         out = replace(out, entities=tuple(names))
-    for key in ("since", "until"):
-        if key in raw:
-            out = replace(out, **{key: _moment(raw[key], where, f"rows.{key}")})
+    if "since" in raw:
+        out = replace(out, since=_moment(raw["since"], where, "rows.since"))
+    if "until" in raw:
+        out = replace(out, until=_moment(raw["until"], where, "rows.until"))
     if out.since and out.until and out.since >= out.until:
         raise PolicyError(f"{where}: rows: since must be before until")
     if "status" in raw:

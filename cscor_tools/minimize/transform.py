@@ -43,7 +43,8 @@ class Minimizer:
                 unique=fp.field.name == "id",
             )
         if action is Action.MASK:
-            return actions.mask_array(arr, opts.get("style") or _mask_style(fp), opts.get("keep", 4))
+            style = opts.get("style") or _mask_style(fp)
+            return actions.mask_array(arr, style, opts.get("keep", 4))
         if action is Action.REDACT:
             return actions.redact_array(arr)
         if action is Action.GENERALIZE:

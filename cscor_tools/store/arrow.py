@@ -12,6 +12,9 @@ across entities, and the count of foreign keys that would point outside the expo
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +32,8 @@ from cscor_tools.store.ddl import quote
 from cscor_tools.store.sqlite import encode_time
 
 DEFAULT_BATCH_ROWS = 16 * 1024
+_PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE, without importing psycopg here
+_cursor_numbers = itertools.count()
 _PG_TIME = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\""
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -84,6 +89,9 @@ def read_snapshot(store: Store) -> Iterator[None]:
             yield
         finally:
             conn.execute("COMMIT")  # read-only: nothing to roll back
+        return
+    if conn.info.transaction_status != _PG_IDLE:
+        yield  # already inside the caller's transaction: it decides what is seen
         return
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -162,15 +170,13 @@ def _fetch(
             finally:
                 cursor.close()
             return
-        if conn.info.transaction_status == 0:  # idle: a server-side cursor needs a transaction
+        if conn.info.transaction_status == _PG_IDLE:  # a server-side cursor needs a transaction
             with conn.transaction():
                 yield from _pg_fetch(conn, sql, params, batch_rows, name)
         else:
             yield from _pg_fetch(conn, sql, params, batch_rows, name)
-    except StoreError:
-        raise
     except Exception as exc:
-        if type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg"):
+        if _is_driver_error(exc):
             raise StoreError(f"{store.location}: reading {name}: {exc}") from exc
         raise
 
@@ -179,7 +185,7 @@ def _pg_fetch(
     conn: Any, sql: str, params: list[Any], batch_rows: int, name: str
 ) -> Iterator[list[tuple[Any, ...]]]:
     # A server-side cursor: the server holds the result and sends a batch per fetch.
-    with conn.cursor(name=f"cscor_read_{name}") as cursor:
+    with conn.cursor(name=f"cscor_read_{name}_{next(_cursor_numbers)}") as cursor:
         cursor.itersize = batch_rows
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(batch_rows):
@@ -191,7 +197,17 @@ def _query(store: Store, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     try:
         return list(conn.execute(sql, params).fetchall())
     except Exception as exc:
-        raise StoreError(f"{store.location}: {exc}") from exc
+        if _is_driver_error(exc):
+            raise StoreError(f"{store.location}: {exc}") from exc
+        raise
+
+
+def _is_driver_error(exc: Exception) -> bool:
+    """An error of the database driver (turned into a StoreError), not one of ours."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")  # imported already if a PostgreSQL store is open
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _to_batch(

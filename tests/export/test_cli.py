@@ -1,0 +1,94 @@
+"""`cscor export` through click's CliRunner on the real root command."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cscor_tools.cli import cli
+from cscor_tools.errors import ExitCode
+from cscor_tools.store import open_store
+from tests.export.sample import seed
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> str:
+    location = str(tmp_path / "workspace.db")
+    with open_store(location) as s:
+        seed(s)
+    return location
+
+
+def run(workspace: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--workspace", workspace, "export", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_has_an_example() -> None:
+    result = CliRunner().invoke(cli, ["export", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and "cscor export --format parquet" in result.stdout
+    for option in ("--format", "--out", "--policy", "--entities", "--since", "--until",
+                   "--include-deleted", "--zip", "--overwrite"):
+        assert option in result.stdout
+
+
+def test_export_prints_a_summary(workspace: str, tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    code, stdout, _ = run(workspace, "--format", "csv", "--out", str(out), "--policy",
+                          "accounting")
+    assert code == 0, stdout
+    assert "Exported" in stdout and "'accounting'" in stdout and str(out) in stdout
+    assert "invoices.csv" in stdout and "fingerprint" in stdout
+    assert (out / "manifest.json").is_file()
+
+
+def test_json_summary_and_zip_from_the_suffix(workspace: str, tmp_path: Path) -> None:
+    out = tmp_path / "bundle.zip"
+    code, stdout, _ = run(workspace, "--format", "parquet", "--policy", "pseudonymized",
+                          "--entities", "clients,invoices", "--since", "2024-01-01",
+                          "--include-deleted", "--out", str(out), "--json")
+    assert code == 0, stdout
+    summary = json.loads(stdout)
+    assert summary["zip"] is True and summary["policy"] == "pseudonymized"
+    assert [f["entity"] for f in summary["files"]] == ["clients", "invoices"]
+    assert zipfile.is_zipfile(out)
+
+
+def test_errors_map_to_exit_codes(workspace: str, tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    assert run(workspace, "--out", str(out))[0] == 0
+    code, _, stderr = run(workspace, "--out", str(out))
+    assert code == ExitCode.REJECTED_INPUT and "--overwrite" in stderr
+    assert run(workspace, "--out", str(out), "--overwrite")[0] == 0
+    code, _, stderr = run(workspace, "--out", str(tmp_path / "c"), "--policy", "accounting",
+                          "--entities", "comments")
+    assert code == ExitCode.POLICY and "does not let comments out" in stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[fields]\n"clients.emial" = "drop"\n', encoding="utf-8")
+    code, _, stderr = run(workspace, "--out", str(tmp_path / "d"), "--policy", str(bad))
+    assert code == ExitCode.POLICY and "bad.toml" in stderr and "emial" in stderr
+    code, _, stderr = run(workspace, "--out", str(tmp_path / "e"), "--since", "soon")
+    assert code == ExitCode.USAGE and "ISO date" in stderr
+    assert not any((tmp_path / n).exists() for n in "cde")
+
+
+def test_show_and_list_policies(tmp_path: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["export", "--list-policies"])
+    assert listed.exit_code == 0
+    assert all(n in listed.stdout for n in ("portability", "pseudonymized", "accounting"))
+    shown = runner.invoke(cli, ["export", "--show-policy", "pseudonymized"])
+    assert shown.exit_code == 0 and shown.stdout.startswith("[policy]")
+    custom = tmp_path / "mine.toml"
+    custom.write_text(shown.stdout.replace('name = "pseudonymized"', 'name = "mine"'),
+                      encoding="utf-8")
+    checked = runner.invoke(cli, ["export", "--show-policy", str(custom)])
+    assert checked.exit_code == 0, checked.output
+    resolved = json.loads(checked.stdout)
+    assert resolved["name"] == "mine" and resolved["fields"]["clients"]["email"] == "hash"
+    assert resolved["fields"]["invoices"]["hosted_invoice_url"] == "drop"
