@@ -23,6 +23,7 @@ class AppContext:
     config_path: str | None
     log_format: str
     debug: bool
+    verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
 
     @property
@@ -108,7 +109,7 @@ def cli(
       cscor status
     """
     chosen = logs.configure(log_format, logging.DEBUG if verbose else logging.INFO)
-    ctx.obj = AppContext(workspace, config_path, chosen, debug)
+    ctx.obj = AppContext(workspace, config_path, chosen, debug, verbose)
     # Read the config now: a broken file is reported before any work starts.
     ctx.obj.config  # noqa: B018
 

@@ -72,6 +72,7 @@ class StripeConnector(Connector):
     default_burst = 10
     default_concurrency = 8
     http_client_class = StripeHttpClient
+    sandbox_provider = "stripe"
     # List streams first: the events stream plans last, knowing which kinds they rescan.
     stream_classes: ClassVar = (
         CustomersStream,

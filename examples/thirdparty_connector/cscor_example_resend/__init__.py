@@ -82,4 +82,5 @@ class ResendContactsConnector(Connector):
     default_rate_limit = 2.0  # Resend's documented default: 2 requests per second per team
     default_burst = 2
     default_concurrency = 1
+    sandbox_provider = "resend"
     stream_classes = (ContactsStream,)
