@@ -20,7 +20,7 @@ REQUIRED_ENTITIES = {
 
 
 def test_every_required_entity_exists_with_provenance() -> None:
-    assert REQUIRED_ENTITIES <= set(ENTITIES)
+    assert set(ENTITIES) >= REQUIRED_ENTITIES
     for ent in ENTITIES.values():
         assert ent.column_names[: len(PROVENANCE)] == [f.name for f in PROVENANCE]
 

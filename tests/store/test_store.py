@@ -146,9 +146,11 @@ def test_the_lock_refuses_a_second_holder_and_frees_on_release(store_url: str) -
     a, b = open_store(store_url), open_store(store_url)
     try:
         with a.lock("sync:x"):
-            with pytest.raises(WorkspaceLockedError, match="already running"):
-                with b.lock("sync:x"):
-                    pass
+            with (
+                pytest.raises(WorkspaceLockedError, match="already running"),
+                b.lock("sync:x"),
+            ):
+                pass
             with b.lock("sync:other"):  # other connectors are not blocked
                 pass
         with b.lock("sync:x"):
