@@ -9,7 +9,6 @@ line, an error message, a repr or the run state.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import threading
 import time
