@@ -8,6 +8,7 @@ minimization policy. Money is integer minor units beside an ISO 4217 currency; t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -301,12 +302,15 @@ def entity(name: str) -> Entity:
         raise KeyError(f"unknown entity {name!r}; known: {', '.join(ENTITIES)}") from None
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def make_id(entity_name: str, source: str, source_id: str) -> str:
     """The stable workspace id of a row: the same inputs give the same id on every machine.
 
     Hashed rather than concatenated so that a source id holding personal data (an email used
     as the natural key of an imported client) does not show through the id.
     """
+    # Cached: a sync derives the same ids again and again (an invoice's client on each of
+    # its rows, a line's invoice), and a cache hit costs a tenth of the hash.
     prefix = ENTITIES[entity_name].id_prefix
     digest = hashlib.sha256(f"{entity_name}\x1f{source}\x1f{source_id}".encode()).hexdigest()
     return f"{prefix}_{digest[:20]}"

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from cscor_tools.connectors.base import Connector, Slice, Stream
 from cscor_tools.errors import CscorError, ExitCode
+from cscor_tools.gc_tuning import lean_gc
 from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
 from cscor_tools.store.base import Store
 
@@ -151,7 +152,8 @@ def sync(
         )
         started = time.perf_counter()
         try:
-            results = _Run(store, connector, streams, full, observer).execute()
+            with lean_gc():
+                results = _Run(store, connector, streams, full, observer).execute()
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             store.finish_run(run_id, status, error=_describe(exc),
@@ -232,15 +234,15 @@ class _Run:
         self.slice_cursors: dict[str, dict[str, Cursor | None]] = {}
         tasks: list[_Task] = []
         for stream in self.streams:
-            state = self.store.load_state(name, stream.name)
-            states[stream.name] = state
-            result = results[stream.name] = StreamResult(stream.name, stream.entity)
+            states[stream.name] = self.store.load_state(name, stream.name)
+            results[stream.name] = StreamResult(stream.name, stream.entity)
             self.slice_cursors[stream.name] = {}
-            try:
-                planned = stream.plan(state, full=self.full)
-            except Exception as exc:  # planning may ask the provider: fail this stream only
+        plans = self._plan(states)
+        for stream in self.streams:
+            state, result, planned = states[stream.name], results[stream.name], plans[stream.name]
+            if isinstance(planned, Exception):  # planning asks the provider: fail this stream
                 self.observer.stream_started(name, stream.name, 0)
-                self._fail(result, exc)
+                self._fail(result, planned)
                 continue
             result.slices = len(planned)
             for sl in planned:
@@ -294,6 +296,32 @@ class _Run:
         finally:
             pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
         return [results[s.name] for s in self.streams]
+
+    def _plan(self, states: dict[str, StreamState]) -> dict[str, list[Slice] | Exception]:
+        """Every stream's slices, or the error its planning raised.
+
+        Planning asks the provider where the data starts and ends (a few round trips per
+        stream), so streams plan at once: one after another, the round trips would add up to
+        a second or more of idle rate limit at the start of every run. A stream that needs
+        the others' plans (``plans_after_others``) plans once they are done.
+        """
+
+        def plan(stream: Stream) -> list[Slice] | Exception:
+            try:
+                return stream.plan(states[stream.name], full=self.full)
+            except Exception as exc:
+                return exc
+
+        first = [s for s in self.streams if not s.plans_after_others]
+        plans: dict[str, list[Slice] | Exception] = {}
+        if first:
+            with ThreadPoolExecutor(max_workers=len(first),
+                                    thread_name_prefix=f"plan-{self.connector.name}") as pool:
+                plans.update(zip((s.name for s in first), pool.map(plan, first), strict=True))
+        for stream in self.streams:
+            if stream.plans_after_others:
+                plans[stream.name] = plan(stream)
+        return plans
 
     def _next_items(self) -> list[tuple[str, _Task, Any]]:
         """The next queued item, and every item already waiting behind it (up to a bound):

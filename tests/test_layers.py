@@ -13,7 +13,7 @@ LAYERS = [
     {"workspace", "demo"},
     {"sync", "imports", "export", "privacy"},
     {"connectors", "store", "formats", "minimize", "policies", "sandbox"},
-    {"schema", "schema_render", "errors", "config", "records", "logs", "_version"},
+    {"schema", "schema_render", "errors", "config", "records", "logs", "gc_tuning", "_version"},
 ]
 # Connectors never touch the store or formats; formats never touch connectors.
 FORBIDDEN = {

@@ -112,6 +112,8 @@ class Stream(ABC):
     primary_key: ClassVar[str] = "id"
     #: the provider field that orders or bounds incremental reads, if any
     cursor_field: ClassVar[str | None] = None
+    #: streams plan at once; one that reads what the others planned waits for them
+    plans_after_others: ClassVar[bool] = False
 
     def __init__(self, connector: Connector) -> None:
         self.connector = connector

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
@@ -38,17 +39,9 @@ def encode_time(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
-def _memoized(encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Remember the last value encoded: a batch often repeats one value (its synced_at)."""
-    last: list[Any] = [object(), None]
-
-    def cached(value: Any) -> Any:
-        if value is last[0]:
-            return last[1]
-        last[0], last[1] = value, encode(value)
-        return last[1]
-
-    return cached
+# Rows repeat their times (a page's synced_at, an invoice's created on each of its lines,
+# billing periods): a cache hit costs a tenth of formatting.
+_encode_time_cached = functools.lru_cache(maxsize=1 << 16)(encode_time)
 
 
 def decode_time(value: str) -> datetime:
@@ -57,7 +50,7 @@ def decode_time(value: str) -> datetime:
 
 def _encoder(ftype: FieldType) -> Callable[[Any], Any] | None:
     if ftype == FieldType.TIMESTAMP:
-        return _memoized(encode_time)
+        return _encode_time_cached
     if ftype in (FieldType.STRING_LIST, FieldType.STRUCT):
         return dumps_json
     return None  # ints, floats, strings and bools bind as they are

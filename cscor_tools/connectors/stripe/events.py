@@ -65,6 +65,8 @@ class EventsStream(Stream):
     # has room for one entity, so the stream names the first.
     entity = "clients"
     cursor_field = "created"
+    # It plans after the list streams: it reconciles only the kinds they do not rescan.
+    plans_after_others = True
     connector: StripeConnector
 
     def __init__(self, connector: StripeConnector) -> None:
