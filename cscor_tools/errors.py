@@ -70,15 +70,21 @@ class ConfigError(CscorError):
 
 
 class MissingCredentialError(ConfigError):
-    """A connector needs a credential that no environment variable or config provides."""
+    """A connector needs a credential that no environment variable or config provides.
 
-    def __init__(self, provider: str, env_var: str) -> None:
+    ``provider`` is what the message is about (the connector's title); ``connector`` is the
+    connector's name, which is also its section in cscor.toml, so the hint can be copied as is.
+    """
+
+    def __init__(self, provider: str, env_var: str, *, connector: str | None = None) -> None:
+        section = f"[connectors.{connector or '<connector name>'}]"
         super().__init__(
-            f"{provider}: no credential found. Set the environment variable {env_var} "
-            f"(or name another variable with `{provider}.credential_env` in cscor.toml)."
+            f"{provider}: no credential found. Set the environment variable {env_var}, "
+            f'or name another variable in cscor.toml: {section} credential_env = "VAR".'
         )
         self.provider = provider
         self.env_var = env_var
+        self.connector = connector
 
 
 class ProviderError(CscorError):

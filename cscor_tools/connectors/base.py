@@ -176,7 +176,8 @@ class Connector(ABC):
 
     def __init__(self, settings: ConnectorSettings) -> None:
         if self.credential_env and settings.credential is None:
-            raise MissingCredentialError(self.title, settings.credential_env or self.credential_env)
+            raise MissingCredentialError(self.title, settings.credential_env or self.credential_env,
+                                         connector=self.name)
         self.settings = settings
         self._http: HttpClient | None = None
         known = {cls.name for cls in self.stream_classes}

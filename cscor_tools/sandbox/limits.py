@@ -3,6 +3,10 @@
 A bucket holds ``burst`` tokens and refills at ``rate`` per second; a request takes one or is
 refused with how long until the next token. Time comes from an injectable monotonic clock, so
 the buckets can be tested without sleeping.
+
+Resend describes its limit in ``ratelimit-*`` headers on every response, limited or not. With no
+Resend limit configured, the headers describe Resend's documented default instead, from a
+bucket nothing takes from: the sandbox refuses only what a configured limit refuses.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from dataclasses import dataclass
 from cscor_tools.sandbox.config import Knobs
 
 Clock = Callable[[], float]
+
+#: Resend's documented default limit: 2 requests per second per team
+RESEND_DEFAULT_RATE = 2.0
+#: providers that describe their limit on every response, with the limit they document
+DESCRIBED_DEFAULTS: dict[str, float] = {"resend": RESEND_DEFAULT_RATE}
 
 
 @dataclass(frozen=True)
@@ -67,13 +76,22 @@ class RateLimiter:
             if rps is not None:
                 self._buckets[provider] = TokenBucket(rps, knobs.burst_for(provider), clock)
         self._methods: dict[str, TokenBucket] = {}
+        # described, never taken from: their headers always show a full allowance
+        self._described = {
+            provider: TokenBucket(rps, max(1, math.floor(rps)), clock)
+            for provider, rps in DESCRIBED_DEFAULTS.items()
+            if provider not in self._buckets
+        }
 
     def limits(self, provider: str) -> bool:
-        return provider in self._buckets
+        """Whether ``provider`` has a limit to describe: an enforced one, or its documented
+        default (Resend's, described on every response but never enforced)."""
+        return provider in self._buckets or provider in self._described
 
     def peek(self, provider: str) -> Decision:
         """The provider bucket's state, taking nothing (for Resend's ``ratelimit-*`` headers)."""
-        return self._buckets[provider].take(cost=0.0)
+        bucket = self._buckets.get(provider) or self._described[provider]
+        return bucket.take(cost=0.0)
 
     def take(self, provider: str, method: str | None = None,
              per_minute: float | None = None) -> Decision | None:

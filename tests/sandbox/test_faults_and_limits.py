@@ -62,6 +62,20 @@ def test_limiter_per_provider_and_per_method() -> None:
     assert again is not None and not again.allowed and again.retry_after == pytest.approx(60)
 
 
+def test_resend_limit_is_described_even_when_not_enforced() -> None:
+    clock = FakeClock()
+    unset = RateLimiter(Knobs(), clock=clock)
+    assert unset.limits("resend") and not unset.limits("stripe")
+    assert all(unset.take("resend") is None for _ in range(10))  # never refused…
+    state = unset.peek("resend")  # …yet described as Resend's documented default
+    assert (state.limit, state.remaining, state.reset) == (2, 2, 0)
+
+    configured = RateLimiter(Knobs(rate_limit={"resend": 5.0}, burst=3), clock=clock)
+    assert configured.take("resend").allowed  # type: ignore[union-attr]
+    state = configured.peek("resend")
+    assert (state.limit, state.remaining) == (3, 2)
+
+
 def test_fault_plan_depends_on_signature_and_occurrence_not_order() -> None:
     signatures = [f"stripe GET /v1/customers?page={i % 7}" for i in range(300)]
     plan = FaultPlan(5, 0.3, tuple(FaultKind))
@@ -97,6 +111,15 @@ def test_status_faults_answer_as_the_provider_or_its_proxy(kind: str) -> None:
         if kind == "429":
             assert json.loads(slack_body) == {"ok": False, "error": "ratelimited"}
             assert slack.getheader("Retry-After") == "1"
+        resend = _get(sb, "/domains", {"Authorization": "Bearer re_sandbox"})
+        resend_body = resend.read()
+        assert resend.status == int(kind)
+        assert resend.getheader("ratelimit-limit") == "2"  # on every Resend response
+        if kind == "429":
+            assert json.loads(resend_body)["name"] == "rate_limit_exceeded"
+            assert resend.getheader("retry-after") == "1"
+        else:
+            assert resend.getheader("retry-after") is None
         assert sb.stats()["stripe"]["faults"] == {kind: 1}
 
 

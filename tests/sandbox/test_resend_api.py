@@ -153,6 +153,20 @@ def test_rate_limit_headers_and_429_body() -> None:
                                                            for a in answers)
 
 
+def test_every_response_describes_resends_default_limit(sandbox: Sandbox) -> None:
+    # no Resend limit is set: the headers show Resend's documented 2/s, which is not enforced
+    with client_for(sandbox, "resend") as http:
+        answers = [http.get("/domains") for _ in range(6)]
+        answers += [http.get("/emails/missing"), http.get("/nowhere"),
+                    http.get("/domains", headers={"Authorization": "Bearer re_wrong"})]
+    assert [a.status_code for a in answers] == [200] * 6 + [404, 404, 403]
+    for answer in answers:
+        assert answer.headers["ratelimit-limit"] == "2"
+        assert answer.headers["ratelimit-remaining"] == "2"
+        assert answer.headers["ratelimit-reset"] == "0"
+        assert "retry-after" not in answer.headers
+
+
 def test_the_resend_sdk_reads_the_sandbox(sandbox: Sandbox) -> None:
     saved = resend.api_key, resend.api_url
     resend.api_key, resend.api_url = sandbox.credentials("resend"), sandbox.base_url("resend")
