@@ -4,8 +4,9 @@ TOML = """\
 [policy]
 name = "accounting"
 description = \"\"\"For an accountant: clients as invoiced (name, company, country), issued \
-invoices, their lines and succeeded payments, with amounts, dates and provider references. \
-No contact details, notes, ratings, messages or comments; memos are redacted.\"\"\"
+invoices, their lines and succeeded payments, with amounts, dates and the provider references \
+that reconcile payouts. No contact details, notes, ratings, tags, subscriptions, messages or \
+comments; memos are redacted.\"\"\"
 ids = "keep"
 
 [classes]
@@ -22,15 +23,26 @@ none = "keep"
 "clients.address" = "generalize"
 "clients.rating" = "drop"
 "clients.workflow_state" = "drop"
-"clients.tags" = "drop"
+"*.tags" = "drop"
 "invoices.customer_name" = "keep"
 "invoices.description" = "redact"
 "invoice_lines.description" = "redact"
-# provider references reconcile the books with payout reports
+# the number printed on the invoice is what the books record
+"invoices.number" = "keep"
+# provider references reconcile the books with payout reports, which name invoices, charges
+# and payment intents
 "invoices.source_id" = "keep"
 "payments.source_id" = "keep"
+"payments.payment_intent_id" = "keep"
+# the invoice's own reference reconciles it; which subscription produced it is the business's
+# concern, not the books'
+"invoices.subscription_id" = "drop"
 # evidence of the place of supply for VAT on card payments
 "payments.card_country" = "keep"
+# only succeeded payments leave, so a failure code says nothing here
+"payments.failure_code" = "drop"
+# the provider API version a row was read under is no bookkeeping record
+"*.source_version" = "drop"
 
 [rows]
 entities = ["clients", "invoices", "invoice_lines", "payments"]

@@ -4,10 +4,11 @@ TOML = """\
 [policy]
 name = "pseudonymized"
 description = \"\"\"Joinable but not identifying: for analytics tools and processors. \
-Identifiers and ids become HMAC-SHA256 pseudonyms under the workspace key (one person, one \
-pseudonym, in every entity and every export made with that key); addresses become countries; \
-other quasi-identifiers and all free text are dropped, since names written in prose cannot be \
-found reliably.\"\"\"
+Identifiers, ids, provider references and tags become HMAC-SHA256 pseudonyms under the \
+workspace key (one value, one pseudonym, in every entity and every export made with that key); \
+addresses become countries; provider ids nothing joins on, invoice numbers, other \
+quasi-identifiers and all free text are dropped, since names written in prose cannot be found \
+reliably.\"\"\"
 ids = "hash"
 
 [classes]
@@ -21,4 +22,22 @@ none = "keep"
 # The (pseudonymized) workspace id carries every join; the provider's own id would only link
 # a row back to the provider account.
 "*.source_id" = "drop"
+# Provider references that group rows (the invoices of one subscription, the charges of one
+# payment intent, the messages of one conversation or thread) would open the provider's record
+# as they are; their pseudonyms still group and join.
+"invoices.subscription_id" = "hash"
+"payments.payment_intent_id" = "hash"
+"notifications.conversation" = "hash"
+"notifications.thread_id" = "hash"
+# Printed on the document the client holds and searchable at the provider (Stripe numbers
+# start with a prefix of the customer's); the hashed id already tells invoices apart.
+"invoices.number" = "drop"
+# Written by the owner: a label or project name may name a client. Pseudonyms keep the
+# grouping, and the owner can hash a known label with the key to find its group.
+"*.tags" = "hash"
+"comments.project" = "hash"
+# The hashed full name and email carry every join; given and family names add none, and
+# pseudonyms of values this common give way to counting how often each one occurs.
+"contacts.first_name" = "drop"
+"contacts.last_name" = "drop"
 """

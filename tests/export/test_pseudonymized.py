@@ -61,6 +61,10 @@ def test_nothing_identifying_in_the_files(seeded: Store, tmp_path: Path) -> None
         assert "Rue de la Paix" not in text and "75002" not in text, name
         assert "GmbH" not in text and "src_" not in text, name
         assert "(555) 010-" not in text and "20 7946" not in text, name  # phones
+        assert "Lee" not in text and "CFO" not in text, name  # contacts' names and titles
+        # provider references and the owner's labels: hashed or dropped, never in clear
+        assert "INV-" not in text and "C123" not in text, name
+        assert "Website" not in text and "vip" not in text, name
     clients = read_bundle(result.out)["clients"]
     assert {tuple(r["address"]) for r in clients if r["address"]} == {("country",)}
     assert {r["address"]["country"] for r in clients if r["address"]} == {"FR", "DE"}
