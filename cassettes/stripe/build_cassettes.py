@@ -6,7 +6,10 @@ Reads ``fixtures3.json`` from stripe/openapi (default: ``../shared/specs/stripe/
 repository), keeps the example objects the connector reads in ``fixture_objects.json``, and
 writes two vcrpy cassettes that replay a full sync and an incremental sync of a one-customer
 account made of those objects. Requests carry no Authorization header: it is what
-``filter_headers=["authorization"]`` removes when a cassette is recorded for real.
+``filter_headers=["authorization"]`` removes when a cassette is recorded for real. Response
+bodies go through the same scrubber as a real recording (``redact_secrets``: keys and payment
+client secrets, such as the example PaymentIntent's). The events claim the connector's pinned
+``API_VERSION``, imported rather than repeated, so the cassettes cannot drift from it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from typing import Any
 
 import yaml
 
+from cscor_tools.connectors.stripe.client import redact_secrets
+from cscor_tools.connectors.stripe.connector import API_VERSION
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DEFAULT_FIXTURES = REPO.parent / "shared" / "specs" / "stripe" / "fixtures3.json"
@@ -26,7 +32,7 @@ BASE = "https://api.stripe.com"
 KEPT = ("customer", "deleted_customer", "invoice", "deleted_invoice", "line_item", "charge",
         "payment_intent", "invoice_payment", "event")
 #: the API version the events below claim; one is older, to show a version warning
-PINNED = "2026-10-28.endive"
+PINNED = API_VERSION
 OLDER = "2024-06-20"
 
 
@@ -57,7 +63,7 @@ def _interaction(path: str, body: Any) -> dict[str, Any]:
             "status": {"code": 200, "message": "OK"},
             "headers": {"Content-Type": ["application/json"], "Stripe-Version": [PINNED],
                         "Request-Id": ["req_fixture"]},
-            "body": {"string": json.dumps(body, sort_keys=True)},
+            "body": {"string": redact_secrets(json.dumps(body, sort_keys=True))},
         },
     }
 

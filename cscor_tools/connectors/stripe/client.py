@@ -3,8 +3,9 @@
 Every request goes through :class:`~cscor_tools.connectors.http.HttpClient` (shared rate
 limiter, retries on transient errors only, one error mapping); this module adds what is
 Stripe's own: ``Stripe-Should-Retry``, redaction of the partial key Stripe echoes in some error
-messages, which read permission a 403 lacks, the ``{object: "list", data, has_more}``
-envelope, and the time on Stripe's clock from the ``Date`` header.
+messages (and of payment client secrets), which read permission a 403 lacks, what a 404 of a
+whole endpoint means, the ``{object: "list", data, has_more}`` envelope, and the time on
+Stripe's clock from the ``Date`` header.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 from cscor_tools.connectors.http import HttpClient, JsonResponse
 from cscor_tools.errors import (
     BadRequestError,
+    NotFoundError,
     PermissionDeniedError,
     ProviderError,
     UnavailableError,
@@ -28,6 +30,9 @@ from cscor_tools.errors import (
 
 #: how Stripe's messages show a key ("Invalid API Key provided: sk_test_****abcd")
 _KEY = re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9*]*|\b(?:sk|rk|pk)_[A-Za-z0-9*]{4,}")
+#: a PaymentIntent's or SetupIntent's ``client_secret`` (``pi_…_secret_…``): whoever holds it
+#: can confirm that payment from a browser, so it is as sensitive as a key
+_CLIENT_SECRET = re.compile(r"\b[a-z]{2,5}_[A-Za-z0-9]{8,}_secret_[A-Za-z0-9]{8,}")
 
 #: the restricted-key permission each list endpoint needs, for 403 messages that say the fix
 PERMISSIONS = {
@@ -47,12 +52,26 @@ def redact_keys(text: str) -> str:
     return _KEY.sub("[key redacted]", text)
 
 
+def redact_secrets(text: str) -> str:
+    """Keys and client secrets, wherever they appear (messages, recorded cassettes)."""
+    return _CLIENT_SECRET.sub("[client secret redacted]", redact_keys(text))
+
+
+def _path_only(path: str) -> str:
+    return "/" + path.split("?", 1)[0].lstrip("/")
+
+
 class StripeHttpClient(HttpClient):
     """Reads Stripe's error object and honours its ``Stripe-Should-Retry`` advice."""
 
     def error_details(self, body: Any) -> tuple[str, str | None]:
         message, code = super().error_details(body)
-        return redact_keys(message), code
+        return redact_secrets(message), code
+
+    def shown_base_url(self) -> str:
+        """The base URL fit for a message: no user info, query or fragment."""
+        url = httpx.URL(self.base_url).copy_with(userinfo=b"", query=None, fragment=None)
+        return str(url).rstrip("/")
 
     def raise_for_status(self, response: httpx.Response, body: Any, path: str) -> None:
         status = response.status_code
@@ -63,7 +82,7 @@ class StripeHttpClient(HttpClient):
             # Stripe says the same request may succeed (a lock timeout, a 409): transient.
             message, code = self.error_details(body)
             raise UnavailableError(self.provider, f"retryable error: {message}", status=status,
-                                   code=code, path=path.split("?", 1)[0],
+                                   code=code, path=_path_only(path),
                                    retry_after=self.retry_after(response))
         if status == 403:
             message, code = self.error_details(body)
@@ -72,8 +91,22 @@ class StripeHttpClient(HttpClient):
             hint = f" Give the key the '{needed}: Read' permission." if needed else ""
             raise PermissionDeniedError(
                 self.provider, f"permission denied: {message}.{hint}", status=status,
-                code=code, path="/" + path.split("?", 1)[0].lstrip("/"),
+                code=code, path=_path_only(path),
             )
+        if status == 404:
+            message, code = self.error_details(body)
+            if code != "resource_missing":
+                # Not "no such customer" (an object gone: callers handle it) but no such
+                # endpoint: the whole stream cannot be read, and the user has something to fix.
+                raise NotFoundError(
+                    self.provider,
+                    f"{self.shown_base_url()} does not serve this endpoint: "
+                    f"{message.rstrip('.')}. "
+                    "Check that --api-base (STRIPE_API_BASE, or base_url in cscor.toml) names "
+                    "Stripe's API or a Stripe-compatible server; if it does, this account "
+                    "may not have access to this API.",
+                    status=status, code=code, path=_path_only(path),
+                )
         super().raise_for_status(response, body, path)
 
 

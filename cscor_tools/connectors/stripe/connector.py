@@ -4,9 +4,13 @@ Streams and entities: ``customers`` → clients (+ contacts, see ``normalize.cus
 ``invoices`` → invoices + invoice_lines (+ the invoice a payment paid), ``charges`` and
 ``payment_intents`` → payments, ``events`` → changes and deletions of all of them.
 
-API version. Every request sends ``Stripe-Version`` = the version the installed ``stripe``
-package pins (``stripe.api_version``), so the layouts we read are the ones its typed classes
-describe; every row records the version it was read under (event payloads: their event's).
+API version. Every request sends ``Stripe-Version`` = :data:`API_VERSION`, a literal: the
+version ``stripe`` 16.1.0 pins, so the layouts we read are the ones its typed classes
+describe. It is not read from ``stripe.api_version``: upgrading the package would then change
+the layouts we ask for without anyone deciding it. ``tests/connectors/stripe/test_api_version``
+fails when the installed SDK pins another version, so an upgrade is a deliberate change
+(normalize, sandbox, cassettes, then this constant). Every row records the version it was
+read under (event payloads: their event's).
 
 Rate. Stripe's documented default is 100 read requests per second in live mode and 25 in
 test mode. The default here is the live 100 — syncs mostly run against live accounts, and a
@@ -23,9 +27,9 @@ canned HTTP client costs 176 ms of CPU, against 3.3 ms for ``json.loads`` of the
 18 cores. The SDK also keeps its own retry policy (it does not retry a plain 429) beside ours
 and its own connection pool beside the shared rate limiter. So every request here — list
 pages, lines, event checks, all on or next to the hot path — goes through our ``HttpClient``
-over httpx and plain JSON; the ``stripe`` package contributes the pinned API version and,
-through its typed resource classes, the reference for the current object layouts. A
-``StripeClient`` would earn its place for writes or for endpoints we do not model; this
+over httpx and plain JSON. The connector does not import ``stripe``: its typed resource
+classes are the reference for the pinned version's object layouts, and the benchmark measures
+it. A ``StripeClient`` would earn its place for writes or for endpoints we do not model; this
 connector only reads, all of it on the hot path.
 """
 
@@ -34,8 +38,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from typing import Any, ClassVar
-
-import stripe
 
 from cscor_tools.connectors.base import Connector, ConnectorSettings
 from cscor_tools.connectors.stripe.client import StripeHttpClient
@@ -48,8 +50,10 @@ from cscor_tools.connectors.stripe.streams import (
 )
 from cscor_tools.errors import ConfigError
 
-#: the API version we send and read: the one the installed stripe package is written for
-API_VERSION: str = stripe.api_version
+#: the API version we send and read. A literal, not ``stripe.api_version``: a ``stripe``
+#: upgrade must not silently change the layouts we ask for (the test_api_version test fails
+#: until this, normalize and the cassettes are updated on purpose). Equal to stripe 16.1.0's.
+API_VERSION = "2026-10-28.endive"
 
 
 def key_mode(secret: str) -> str:

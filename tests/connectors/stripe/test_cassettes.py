@@ -18,7 +18,7 @@ import vcr
 import yaml
 
 from cscor_tools.connectors.stripe import API_VERSION
-from cscor_tools.connectors.stripe.client import redact_keys
+from cscor_tools.connectors.stripe.client import redact_secrets
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store
 from cscor_tools.workspace import sync_connector
@@ -26,12 +26,14 @@ from tests.connectors.stripe.conftest import CASSETTES
 
 RECORD_MODE = os.environ.get("CSCOR_VCR_RECORD", "none")
 KEY_SHAPE = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{3,}")
+#: a payment's client secret (pi_…_secret_…): it can confirm the payment, like a key can
+CLIENT_SECRET_SHAPE = re.compile(r"_secret_[A-Za-z0-9]{8,}")
 KEPT_HEADERS = {"content-type", "stripe-version", "request-id", "accept"}
 
 
 def _scrub_request(request: Any) -> Any:
     request.headers = {k: v for k, v in request.headers.items() if k.lower() in KEPT_HEADERS}
-    request.uri = redact_keys(request.uri)
+    request.uri = redact_secrets(request.uri)
     return request
 
 
@@ -41,9 +43,9 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     body = response["body"].get("string")
     # vcrpy runs this hook on playback too, with bytes: keep the type it was given
     if isinstance(body, bytes):
-        response["body"]["string"] = redact_keys(body.decode()).encode()
+        response["body"]["string"] = redact_secrets(body.decode()).encode()
     elif isinstance(body, str):
-        response["body"]["string"] = redact_keys(body)
+        response["body"]["string"] = redact_secrets(body)
     return response
 
 
@@ -121,7 +123,8 @@ def test_no_cassette_contains_a_key() -> None:
     for path in files:
         text = path.read_text()
         assert not KEY_SHAPE.search(text), f"{path.name} holds something shaped like a key"
-        if path.suffix == ".yaml":
+        if path.suffix == ".yaml":  # (fixture_objects.json is Stripe's examples, verbatim)
+            assert not CLIENT_SECRET_SHAPE.search(text), f"{path.name} holds a client secret"
             for item in yaml.safe_load(text)["interactions"]:
                 names = {h.lower() for h in item["request"]["headers"]}
                 assert not names & {"authorization", "cookie"}, path.name
@@ -131,6 +134,21 @@ def test_no_cassette_contains_a_key() -> None:
 def test_cassettes_say_what_they_are(name: str) -> None:
     assert "NOT a recording of a real account" in (CASSETTES / name).read_text()[:300] or \
         RECORD_MODE != "none"
+
+
+def test_the_recording_scrubber_removes_a_payment_intents_client_secret(
+    example: Any
+) -> None:
+    intent = example("payment_intent")
+    secret = intent["client_secret"]
+    assert CLIENT_SECRET_SHAPE.search(secret)  # the example holds one shaped like a real one
+    response = {"headers": {"Set-Cookie": ["x"]},
+                "body": {"string": json.dumps({"object": "list", "data": [intent]}).encode()}}
+    scrubbed = _scrub_response(response)
+    body = scrubbed["body"]["string"].decode()
+    assert secret not in body and intent["id"] in body
+    assert json.loads(body)["data"][0]["client_secret"] == "[client secret redacted]"
+    assert scrubbed["headers"] == {}
 
 
 def test_the_cassette_builder_reproduces_the_cassettes(tmp_path: Path) -> None:

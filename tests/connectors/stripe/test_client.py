@@ -12,11 +12,18 @@ from cscor_tools.connectors import load_connector
 from cscor_tools.connectors.base import Secret
 from cscor_tools.connectors.settings import connector_settings
 from cscor_tools.connectors.stripe import API_VERSION, StripeConnector
-from cscor_tools.connectors.stripe.client import StripeHttpClient, list_page, redact_keys
+from cscor_tools.connectors.stripe.client import (
+    StripeHttpClient,
+    list_page,
+    redact_keys,
+    redact_secrets,
+    retrieve,
+)
 from cscor_tools.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigError,
+    NotFoundError,
     PermissionDeniedError,
 )
 
@@ -93,6 +100,47 @@ def test_403_of_a_restricted_key_says_which_permission_and_hides_the_key() -> No
     assert KEY[:8] not in message and KEY[-4:] not in message
 
 
+def test_404_of_an_endpoint_names_it_and_the_likely_causes() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"error": {
+            "message": f"Unrecognized request URL (GET: {request.url.path}).",
+            "type": "invalid_request_error"}})
+
+    with pytest.raises(NotFoundError) as err:
+        list_page(client(handler), "/v1/payment_intents?limit=1", [])
+    message = str(err.value)
+    assert message.startswith("Stripe on /v1/payment_intents (HTTP 404): "
+                              "https://api.stripe.test does not serve this endpoint")
+    assert "--api-base" in message and "STRIPE_API_BASE" in message
+    assert "may not have access to this API" in message
+    assert "limit=1" not in message and KEY[8:] not in message
+
+
+def test_404_of_a_server_that_is_not_stripe_hides_the_base_urls_user_info() -> None:
+    http = StripeHttpClient(
+        "Stripe", "https://alice:placeholder@proxy.example/stripe/", credential=Secret(KEY),
+        transport=httpx.MockTransport(lambda request: httpx.Response(404, text="<h1>404</h1>")))
+    with pytest.raises(NotFoundError) as err:
+        list_page(http, "/v1/customers", [])
+    message = str(err.value)
+    assert "https://proxy.example/stripe does not serve this endpoint: no details given" \
+        in message
+    assert "alice" not in message and "placeholder" not in message
+
+
+def test_404_of_a_missing_object_stays_a_plain_not_found() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"error": {
+            "message": "No such customer: 'cus_gone'", "type": "invalid_request_error",
+            "code": "resource_missing", "param": "id"}})
+
+    with pytest.raises(NotFoundError) as err:
+        retrieve(client(handler), "/v1/customers/cus_gone")
+    assert err.value.code == "resource_missing"
+    assert str(err.value) == ("Stripe on /v1/customers/cus_gone (HTTP 404): not found: "
+                              "No such customer: 'cus_gone'")
+
+
 def test_stripe_should_retry_makes_an_error_transient() -> None:
     answers = [httpx.Response(409, headers={"Stripe-Should-Retry": "true"},
                               json={"error": {"message": "lock_timeout"}}),
@@ -106,6 +154,13 @@ def test_a_body_that_is_not_a_list_is_an_error_not_an_empty_page() -> None:
     http = client(lambda request: httpx.Response(200, json={"data": None}))
     with pytest.raises(BadRequestError, match="not a Stripe list"):
         list_page(http, "/v1/customers", [])
+
+
+def test_redact_secrets_removes_keys_and_client_secrets(example: Any) -> None:
+    secret = example("payment_intent")["client_secret"]
+    text = f"keys sk_live_abc123 and {secret} but not pi_123 or client_secret"
+    assert redact_secrets(text) == ("keys [key redacted] and [client secret redacted] but not "
+                                    "pi_123 or client_secret")
 
 
 def test_redact_keys() -> None:

@@ -1,5 +1,6 @@
-"""The Stripe connector against the sandbox: counts, incremental, kill and resume, faults,
-the 30-day horizon and a refused key."""
+"""The Stripe connector against the sandbox: counts, incremental, kill and resume, a 429
+storm and faults, the 30-day horizon, a refused key, a missing permission and a missing
+endpoint."""
 
 from __future__ import annotations
 
@@ -138,15 +139,49 @@ def test_past_the_30_day_horizon_a_reconcile_finds_the_deletions(
     assert again.status == "succeeded" and again.requests["requests"] < 15
 
 
-def test_a_429_storm_and_5xx_faults_end_with_the_exact_data(
-    sandbox: Any, sqlite_store: Store
+def clean_sync_data(sb: Any, tmp_path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """What an untroubled sync of the sandbox as it is now writes: the reference to match."""
+    reference = open_store(tmp_path / "reference.db")
+    try:
+        result = sync(sb, reference)
+        assert result.status == "succeeded" and result.requests["retries"] == 0
+        return data(reference, live_only=False)
+    finally:
+        reference.close()
+
+
+def test_a_429_storm_below_the_connectors_rate_ends_with_the_exact_data(
+    sandbox: Any, sqlite_store: Store, tmp_path: Path
 ) -> None:
-    sandbox.configure(fault_rate=0.07, faults="429,500,502,503,reset,truncate")
+    clean = clean_sync_data(sandbox, tmp_path)
+    # A test-mode account (Stripe allows 25 requests/s) synced at the live 100/s the
+    # connector is told it has: Stripe's own limiter refuses what the connector's lets through.
+    sandbox.configure(rate_limit={"stripe": 25})
+    sandbox.reset_stats()
+    result = sync(sandbox, sqlite_store, rate_limit=100)
+    assert result.status == "succeeded", [s.error for s in result.streams]
+    served = sandbox.stats()["stripe"]
+    assert served["faults"] == {}  # every 429 came from the rate limit, none was injected
+    assert served["rate_limited"] > 0, served
+    assert result.requests["rate_limited"] == served["rate_limited"]
+    assert result.requests["retries"] == served["rate_limited"]  # each refusal retried
+    assert result.requests["failed"] == 0
+    assert data(sqlite_store, live_only=False) == clean  # every row, field for field
+
+
+def test_5xx_resets_and_truncated_bodies_end_with_the_exact_data(
+    sandbox: Any, sqlite_store: Store, tmp_path: Path
+) -> None:
+    clean = clean_sync_data(sandbox, tmp_path)
+    sandbox.configure(fault_rate=0.1, faults="500,502,503,reset,truncate")
+    sandbox.reset_stats()
     result = sync(sandbox, sqlite_store)
     assert result.status == "succeeded", [s.error for s in result.streams]
-    assert result.requests["retries"] > 0 and result.requests["failed"] == 0
     faults = sandbox.stats()["stripe"]["faults"]
-    assert sum(faults.values()) == result.requests["retries"]
+    assert sum(faults.values()) == result.requests["retries"] > 0
+    assert result.requests["server_errors"] > 0 and result.requests["network_errors"] > 0
+    assert result.requests["failed"] == 0
+    assert data(sqlite_store, live_only=False) == clean
     assert_matches_sandbox(sandbox, sqlite_store)
 
 
@@ -238,3 +273,37 @@ def test_a_restricted_key_lacking_a_permission_fails_that_stream_only(
     assert "'Charges: Read'" in (charges.error or "") and "abcd" not in (charges.error or "")
     assert all(s.status == "ok" for s in by_name.values())
     assert sqlite_store.count("clients") == sandbox.expected_counts()["stripe.customers"]
+
+
+class NoPaymentIntentsEndpoint(httpx.HTTPTransport):
+    """A Stripe-compatible server without the PaymentIntents API: Stripe's answer to a URL
+    it does not route."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v1/payment_intents"):
+            return httpx.Response(404, json={"error": {
+                "type": "invalid_request_error",
+                "message": f"Unrecognized request URL (GET: {request.url.path}). Please see "
+                           "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+            }})
+        return super().handle_request(request)
+
+
+def test_a_404_endpoint_fails_that_stream_only_naming_it(
+    sandbox: Any, sqlite_store: Store
+) -> None:
+    key = sandbox.credentials("stripe")
+    result = sync(sandbox, sqlite_store, transport=NoPaymentIntentsEndpoint())
+    assert result.status == "partial" and result.exit_code == ExitCode.PARTIAL
+    by_name = {s.stream: s for s in result.streams}
+    intents = by_name.pop("payment_intents")
+    assert intents.status == "failed" and intents.error_code == ExitCode.PROVIDER_REQUEST
+    error = intents.error or ""
+    assert "/v1/payment_intents (HTTP 404)" in error and "does not serve this endpoint" in error
+    assert "--api-base" in error and key not in error
+    assert all(s.status == "ok" for s in by_name.values()), by_name
+    assert source_ids(sqlite_store, "clients") == set(sandbox.expected_ids("stripe.customers"))
+    assert source_ids(sqlite_store, "invoices") == set(sandbox.expected_ids("stripe.invoices"))
+    assert source_ids(sqlite_store, "payments", kind="charge") == set(
+        sandbox.expected_ids("stripe.charges"))
+    assert result.requests["failed"] == 1  # fatal at once: a 404 is not retried
