@@ -2,20 +2,23 @@
 
 ``python -m benchmarks import [--json] [--set rows=100000]``
 
-Every figure is measured in a child process of its own (so its peak RSS is its own), in this
-run, against baselines measured in the same run on the same file:
+Every figure is measured in a child process of its own, in this run, against baselines
+measured in the same run on the same file:
 
-* ``raw_text``: the file loaded as it is into a table of text columns shaped like the file,
-  with the backend's bulk route and no validation at all (``executemany`` of ``csv.reader``
-  rows in one transaction for SQLite; ``COPY … FROM STDIN (FORMAT csv)`` of the file's bytes
-  for PostgreSQL). The floor of "getting the bytes in".
-* ``raw_workspace``: the same raw load followed by one ``INSERT … SELECT`` into the workspace
-  ``clients`` table (its primary key, indexes and column layout), deriving ids and building
-  the address and tags in SQL: the same rows in the same table, without our validation.
+* ``raw_text``: the raw load the issue names — the file's columns loaded as they are into a
+  table of text columns without constraints, with the backend's bulk route and no validation
+  at all (``executemany`` of ``csv.reader`` rows in one transaction for SQLite;
+  ``COPY … FROM STDIN (FORMAT csv)`` of the file's bytes for PostgreSQL).
+* ``raw_workspace`` (extra information): the same raw load followed by one
+  ``INSERT … SELECT`` into the workspace ``clients`` table (its primary key, indexes and
+  column layout), deriving ids and building the address and tags in SQL: the same rows in
+  the same table, without our validation.
 
-The targets compare the import with ``raw_workspace`` (what validation, mapping and upsert
-planning cost); the ratio to ``raw_text`` is reported beside it. Peak RSS is measured at the
-full size and at a quarter of it: flat means the larger file does not need more memory.
+The targets are the import's rows/s over ``raw_text``'s (≥ 0.4 for SQLite, ≥ 0.5 for
+PostgreSQL); the ratio to ``raw_workspace`` is reported beside them. Peak RSS is the
+``VmHWM`` of the process doing the import, read by that process itself (``ru_maxrss`` would
+carry the size of the parent it was forked from); it is measured at the full size and at a
+quarter of it: flat means the larger file does not need more memory.
 Options: rows (default 1000000), batch (5000), postgres (auto|skip).
 """
 
@@ -79,9 +82,10 @@ def dataset(rows: int) -> Path:
 
 
 def _peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident memory (``VmHWM``), in MiB."""
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    return int(kb) / 1024
 
 
 def _fresh_sqlite(folder: Path) -> Any:
@@ -264,10 +268,10 @@ def run(options: dict[str, str]) -> dict[str, Any]:
         }
         small_import = _child("import_sqlite", small, folder, url, batch)
         out["sqlite"] = sqlite
-        out["sqlite_ratio_to_raw_text"] = round(
-            sqlite["import"]["rows_per_s"] / sqlite["raw_text"]["rows_per_s"], 3)
+        out["sqlite_ratio_to_raw_workspace"] = round(
+            sqlite["import"]["rows_per_s"] / sqlite["raw_workspace"]["rows_per_s"], 3)
         targets["sqlite_ratio"] = benchmarks.target(
-            sqlite["import"]["rows_per_s"] / sqlite["raw_workspace"]["rows_per_s"], 0.4)
+            sqlite["import"]["rows_per_s"] / sqlite["raw_text"]["rows_per_s"], 0.4)
         if url:
             postgres = {
                 "import": _child("import_postgres", big, folder, url, batch),
@@ -275,10 +279,10 @@ def run(options: dict[str, str]) -> dict[str, Any]:
                 "raw_text": _child("raw_postgres_text", big, folder, url, batch),
             }
             out["postgres"] = postgres
-            out["postgres_ratio_to_raw_text"] = round(
-                postgres["import"]["rows_per_s"] / postgres["raw_text"]["rows_per_s"], 3)
+            out["postgres_ratio_to_raw_workspace"] = round(
+                postgres["import"]["rows_per_s"] / postgres["raw_workspace"]["rows_per_s"], 3)
             targets["postgres_ratio"] = benchmarks.target(
-                postgres["import"]["rows_per_s"] / postgres["raw_workspace"]["rows_per_s"], 0.5)
+                postgres["import"]["rows_per_s"] / postgres["raw_text"]["rows_per_s"], 0.5)
         else:
             out["postgres"] = "skipped: CSCOR_TEST_POSTGRES_URL is not set"
     peak = max(sqlite["import"]["peak_rss_mb"],

@@ -11,8 +11,9 @@ Modules, one job each: ``sniff`` (format, encoding, delimiter), ``readers`` (rec
 files), ``aliases`` and ``mapping`` (which column is which field), ``cells``, ``convert``,
 ``checks`` and ``money`` (cells to values), ``keys`` (natural keys and ids), ``rowplan``
 (records to validated rows), ``apply`` (foreign keys, insert/update/unchanged, upsert),
-``rejects`` (the rejects file), ``bundle`` (manifest, checksums, policy), ``codes`` (ISO
-lists), ``result`` and ``run`` (the transaction, the run log, the result).
+``rejects`` (the rejects file), ``bundle`` (manifest, checksums, policy), ``references``
+(what a bundle may leave unresolved), ``codes`` (ISO lists), ``result`` and ``run`` (the
+transaction, the run log, the result).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ memory: each batch resolves its references and reads the rows it may overwrite w
 ``get_rows`` calls, classifies every row against what is stored (or against an earlier row
 of the same import: the last row of a key wins, as sequential writes would), and upserts
 only what changes. Rows that change nothing are not written, so a re-import leaves the
-workspace exactly as it was.
+workspace exactly as it was. A reference found nowhere costs its row, except in a bundle
+whose manifest left that key out (``references.py``).
 
 A dry run writes nothing: it remembers the ids and fingerprints of the rows it would have
 written in an Overlay, which costs memory in proportion to the rows imported (about a hundred
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cscor_tools.imports.references import LeftOutReferences
 from cscor_tools.records import Row
 from cscor_tools.schema import ENTITIES, make_id
 from cscor_tools.store import Store, Transaction
@@ -50,28 +52,42 @@ class SeenIds:
     """
 
     _BITS = 1 << 26
+    _MASK = _BITS - 1
 
     def __init__(self) -> None:
         self._bits = bytearray(self._BITS // 8)
 
-    def _positions(self, row_id: str) -> tuple[int, int, int]:
+    @staticmethod
+    def _hash(row_id: str) -> int:
         try:
-            h = int(row_id[-20:], 16)  # our ids end in 80 bits of a SHA-256
+            return int(row_id[-20:], 16)  # our ids end in 80 bits of a SHA-256
         except ValueError:
-            h = int.from_bytes(hashlib.blake2b(row_id.encode(), digest_size=10).digest(), "big")
-        mask = self._BITS - 1
-        return h & mask, (h >> 26) & mask, (h >> 52) & mask
+            return int.from_bytes(hashlib.blake2b(row_id.encode(), digest_size=10).digest(),
+                                  "big")
 
-    def add(self, row_id: str) -> None:
-        bits = self._bits
-        for pos in self._positions(row_id):
-            bits[pos >> 3] |= 1 << (pos & 7)
+    # Both loops run once per row of an initial load: the three probes are written out
+    # rather than looped over, which halves their cost.
 
-    def __contains__(self, row_id: object) -> bool:
-        if not isinstance(row_id, str):
-            return False
-        bits = self._bits
-        return all(bits[pos >> 3] & (1 << (pos & 7)) for pos in self._positions(row_id))
+    def add_all(self, row_ids: Iterable[str]) -> None:
+        bits, mask, hash_of = self._bits, self._MASK, self._hash
+        for row_id in row_ids:
+            h = hash_of(row_id)
+            a, b, c = h & mask, (h >> 26) & mask, (h >> 52) & mask
+            bits[a >> 3] |= 1 << (a & 7)
+            bits[b >> 3] |= 1 << (b & 7)
+            bits[c >> 3] |= 1 << (c & 7)
+
+    def maybe_seen(self, row_ids: Iterable[str]) -> list[str]:
+        """The ids the filter may hold (all those it holds, and rare false positives)."""
+        bits, mask, hash_of = self._bits, self._MASK, self._hash
+        out = []
+        for row_id in row_ids:
+            h = hash_of(row_id)
+            a, b, c = h & mask, (h >> 26) & mask, (h >> 52) & mask
+            if (bits[a >> 3] >> (a & 7)) & (bits[b >> 3] >> (b & 7)) \
+                    & (bits[c >> 3] >> (c & 7)) & 1:
+                out.append(row_id)
+        return out
 
 
 class Overlay:
@@ -125,12 +141,16 @@ class Applier:
         tx: Transaction | None,
         overlay: Overlay | None,
         verbatim: bool,
+        left_out: LeftOutReferences | None = None,
     ) -> None:
         self.store = store
         self.entity = entity_name
         self.tx = tx
         self.overlay = overlay
         self.verbatim = verbatim
+        self.left_out = left_out
+        #: field → references kept unresolved because the bundle left their key out
+        self.kept_unresolved: dict[str, int] = {}
         self._exists: dict[tuple[str, str], bool] = {}
         # An empty table holds only what this import writes: remember that instead of asking.
         self._fresh = store.count(entity_name) == 0
@@ -188,24 +208,31 @@ class Applier:
                     )
         found = {ref: self._existing(ref, ids) for ref, ids in wanted.items()}
         kept: list[Item] = []
+        left_out = self.left_out
         for item in items:
             n, row, raw = item
+            unresolved: list[str] = []
             for fname, ref in references.items():
                 value = row.get(fname)
                 if value is None:
                     continue
                 hit = next((c for c in self._candidates(ref, value, row["source"])
                             if c in found[ref]), None)
-                if hit is None:
+                if hit is not None:
+                    row[fname] = hit
+                elif left_out is not None and left_out.keeps(self.entity, fname, ref, value):
+                    unresolved.append(fname)  # as the source held it: see references.py
+                else:
                     singular = ref[:-1] if ref.endswith("s") else ref
                     out.rejected.append(
                         (n, raw, fname, f"no {singular} with this reference in the file or "
                                         "the workspace")
                     )
                     break
-                row[fname] = hit
             else:
                 kept.append(item)
+                for fname in unresolved:
+                    self.kept_unresolved[fname] = self.kept_unresolved.get(fname, 0) + 1
         return kept
 
     # -- classify and write ---------------------------------------------------------------
@@ -218,7 +245,7 @@ class Applier:
         ids = list(dict.fromkeys(row["id"] for _, row, _ in valid))
         if self._fresh:
             seen = self._seen
-            ids = [rid for rid in ids if rid in seen] if seen is not None else []
+            ids = seen.maybe_seen(ids) if seen is not None else []
         stored = self.store.get_rows(self.entity, ids) if ids else {}
         state: dict[str, Row] = {}
         writes: dict[str, Row] = {}
@@ -254,6 +281,5 @@ class Applier:
         elif writes and self.tx is not None:
             self.tx.upsert(self.entity, list(writes.values()))
             if self._seen is not None:
-                for rid in writes:
-                    self._seen.add(rid)
+                self._seen.add_all(writes)
         return out

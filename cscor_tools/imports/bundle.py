@@ -10,6 +10,12 @@ Only bundles that still hold the data as stored can be restored: those exported 
 fields are simply not set). A pseudonymized, masked or generalized bundle is refused: its
 values are not the owner's data any more, and restoring them would overwrite real rows with
 pseudonyms.
+
+A bundle also says which of its foreign keys do not hold inside it
+(``foreign_keys_left_out``): rows pointing at tombstones left out of the export, at rows
+filtered out, or at rows the source workspace never had. ``Bundle.left_out`` names those
+keys, so that the import restores such references as the source held them (see
+``references.py``) instead of refusing the rows.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class Bundle:
     files: list[BundleFile]
     policy: str | None
     schema_version: str | None
+    #: (entity, field) of every foreign key the manifest says does not hold in the bundle
+    left_out: frozenset[tuple[str, str]] = frozenset()
     _zip: zipfile.ZipFile | None = None
     _prefix: str = ""
     _temp: list[Path] = field(default_factory=list)
@@ -178,6 +186,26 @@ def check_policy(location: Path, manifest: dict[str, Any]) -> str | None:
                             "`portability` policy.")
 
 
+def left_out_keys(manifest: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """The foreign keys the manifest lists as not holding in the bundle, as (entity, field).
+
+    Only keys of the schema count, and only when the entry names the entity the schema says
+    the field references: anything else in the list is ignored rather than trusted.
+    """
+    listed = manifest.get("foreign_keys_left_out")
+    keys: set[tuple[str, str]] = set()
+    for entry in listed if isinstance(listed, list) else ():
+        spec = entry.get("field") if isinstance(entry, dict) else None
+        name, _, fname = spec.partition(".") if isinstance(spec, str) else ("", "", "")
+        ent = ENTITIES.get(name)
+        if ent is None or not ent.has_field(fname):
+            continue
+        target = ent.field(fname).references
+        if target is not None and entry.get("references") == target:
+            keys.add((name, fname))
+    return frozenset(keys)
+
+
 def _check_version(location: Path, manifest: dict[str, Any]) -> str | None:
     version = manifest.get("schema_version")
     if version is None:
@@ -237,7 +265,7 @@ def open_bundle(location: Path) -> Iterator[Bundle]:
         policy = check_policy(location, manifest)
         files = _verify(location, zf, prefix, manifest)
         bundle = Bundle(location, manifest, hashlib.sha256(raw).hexdigest(), files, policy,
-                        version, zf, prefix)
+                        version, left_out_keys(manifest), zf, prefix)
         yield bundle
     finally:
         if bundle is not None:

@@ -19,6 +19,9 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 
+#: how many spellings of enum values a converter remembers (a file has a handful)
+_SPELLINGS = 256
+
 
 def email(base: Converter, strict: bool) -> Converter:
     def convert(v: Any) -> Any:
@@ -82,13 +85,19 @@ def url(base: Converter) -> Converter:
 def enum(base: Converter, allowed: tuple[str, ...], strict: bool) -> Converter:
     choices = frozenset(allowed)
     listed = ", ".join(allowed)
+    #: a file spells its few values the same way on every row: fold each spelling once
+    spellings: dict[str, str] = {}
 
     def convert(v: Any) -> Any:
         s = (v.strip() or None) if (v.__class__ is str and not strict) else base(v)
         if s is None or s in choices:
             return s
         # "On hold", "ON-HOLD", "Archivé" → on_hold, archived (fold is slow: only on a miss)
-        value = s if strict else fold(s).replace(" ", "_")
+        value = spellings.get(s)
+        if value is None:
+            value = s if strict else fold(s).replace(" ", "_")
+            if len(spellings) < _SPELLINGS:
+                spellings[s] = value
         if value not in choices:
             raise CellError(f"{short(s)} is not one of {listed}")
         return value

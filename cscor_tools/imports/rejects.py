@@ -3,13 +3,16 @@
 Each rejected record is written as it was read (same columns, encoding and delimiter for
 CSV; the original object for JSON; the same schema for Parquet) plus two columns: ``_row``
 (where it was in the input) and ``_reason`` ("field: reason"). The file is created only when
-the first row is rejected, so a clean import leaves nothing behind.
+the first row is rejected, so a clean import leaves nothing behind. Rejected rows are the
+owner's data, often personal: the file is created owner-only (0600), as exports are, and a
+folder made for it (a bundle's rejects) owner-only too.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,6 +20,8 @@ from cscor_tools.errors import RejectedInputError
 from cscor_tools.imports.readers import Table
 
 _PARQUET_FLUSH = 1000
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -38,6 +43,7 @@ class RejectsWriter:
         self._file: IO[str] | None = None
         self._csv: Any = None
         self._parquet: Any = None
+        self._sink: IO[bytes] | None = None
         self._schema: Any = None
         self._pending: list[list[Any]] = []
 
@@ -68,7 +74,8 @@ class RejectsWriter:
     def _open(self) -> None:
         fmt = self.table.format
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.parent.exists():
+                self.path.parent.mkdir(_DIR_MODE, parents=True, exist_ok=True)
             if fmt == "parquet":
                 import pyarrow as pa
                 import pyarrow.parquet as pq
@@ -76,11 +83,13 @@ class RejectsWriter:
                 schema = _source_schema(self.table)
                 schema = schema.append(pa.field("_row", pa.int64()))
                 schema = schema.append(pa.field("_reason", pa.string()))
-                self._parquet = pq.ParquetWriter(self.path, schema)
+                self._sink = os.fdopen(_create_private(self.path), "wb")
+                self._parquet = pq.ParquetWriter(self._sink, schema)
                 self._schema = schema
                 return
             encoding = self.table.encoding or "utf-8"
-            self._file = self.path.open("w", encoding=encoding, newline="")
+            self._file = os.fdopen(_create_private(self.path), "w", encoding=encoding,
+                                   newline="")
             if fmt == "csv":
                 self._csv = csv.writer(self._file, delimiter=self.table.delimiter or ",")
                 self._csv.writerow([*self.table.columns, "_row", "_reason"])
@@ -107,11 +116,25 @@ class RejectsWriter:
             self._flush_parquet()
             self._parquet.close()
             self._parquet = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
         if self._file is not None:
             if self.table.format == "json":
                 self._file.write("\n]\n")
             self._file.close()
             self._file = None
+
+
+def _create_private(path: Path) -> int:
+    """Open ``path`` for writing, owner-only whatever the umask or an earlier file's mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+    try:
+        os.fchmod(fd, _FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _source_schema(table: Table) -> Any:

@@ -96,6 +96,7 @@ class RowBuilder:
             list_separator=mapping.list_separator,
             unguard_formulas=opts.verbatim and opts.unguard_formulas,
         )
+        self._lenient = not opts.verbatim
         self.report = ColumnReport()
         #: field → the entity it references, for the fields this file sets
         self.references: dict[str, str] = {}
@@ -372,8 +373,13 @@ class RowBuilder:
                     value[sub] = None if v is None else conv(v)
                 except CellError as exc:
                     raise RowRejected(f"{name}.{sub}", exc.reason) from None
-            lenient_empty = not self.opts.verbatim and all(x is None for x in value.values())
-            row[name] = None if lenient_empty else value
+            row[name] = value
+            if self._lenient:  # a lenient struct of empty cells is no struct
+                for x in value.values():
+                    if x is not None:
+                        break
+                else:
+                    row[name] = None
         if self._parts:
             self._assemble(row, cells)
         for i in self._unnamed:

@@ -19,19 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cscor_tools.config import Config
+from cscor_tools.config import Config, load_config, resolve_workspace
 from cscor_tools.errors import RejectedInputError
+from cscor_tools.gc_tuning import lean_gc
 from cscor_tools.imports.apply import Applier, BatchOutcome, Item, Overlay
 from cscor_tools.imports.bundle import Bundle, open_bundle
 from cscor_tools.imports.codes import fold
 from cscor_tools.imports.mapping import ColumnMapping, load_mapping
 from cscor_tools.imports.readers import Source, Table, open_table
+from cscor_tools.imports.references import LeftOutReferences
 from cscor_tools.imports.rejects import RejectsWriter, default_rejects_path
 from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
 from cscor_tools.imports.rowplan import PlanOptions, RowBuilder, RowRejected
 from cscor_tools.imports.sniff import detect_format
 from cscor_tools.schema import ENTITIES, utc_now
-from cscor_tools.store import Store, Transaction
+from cscor_tools.store import Store, Transaction, is_postgres_url, open_store
 
 #: the source name of rows imported from plain files, unless the mapping or caller names one
 DEFAULT_SOURCE = "import"
@@ -113,7 +115,10 @@ def import_file(
     nothing. Rejected rows go to ``rejects`` (default: ``NAME.rejects.EXT`` beside the input;
     a folder for a bundle); with ``on_error="stop"`` the first one stops the import and
     nothing is committed (ImportStoppedError). ``dry_run`` writes nothing — not the store,
-    not the run log, and a rejects file only when ``rejects`` is given.
+    not the run log, and a rejects file only when ``rejects`` is given; a SQLite workspace
+    that does not exist yet is not created for it. A bundle's references that its manifest
+    lists as left out (tombstones not exported, rows never synced) are restored as the
+    source held them; every other reference must resolve (see ``references.py``).
     Raises RejectedInputError for a file that cannot be read at all.
     """
     if on_error not in ON_ERROR:
@@ -133,9 +138,7 @@ def import_file(
     with ExitStack() as stack:
         bundle = stack.enter_context(open_bundle(target)) if fmt == "bundle" else None
         if store is None:
-            from cscor_tools.store import open_workspace
-
-            store = stack.enter_context(open_workspace(workspace, config))
+            store = stack.enter_context(_open_target(workspace, config, dry_run))
         run = _Run(store, target, fmt, plan, chosen_source, dry_run, on_error, encoding,
                    batch_size, progress, rejects)
         if bundle is not None:
@@ -160,6 +163,8 @@ class _Run:
         self.rejects = Path(rejects) if rejects is not None else None
         self.synced_at = utc_now()
         self.overlay = Overlay() if dry_run else None
+        #: a bundle's references that may stay unresolved (None: a plain file, all checked)
+        self.left_out: LeftOutReferences | None = None
         self.result = ImportResult(str(path), fmt, source, dry_run, on_error)
 
     # -- entry points ---------------------------------------------------------------------
@@ -174,6 +179,7 @@ class _Run:
     def execute_bundle(self, bundle: Bundle, entity: str | None) -> ImportResult:
         self.result.sha256 = bundle.manifest_sha256
         self.result.bundle = {"policy": bundle.policy, "schema_version": bundle.schema_version}
+        self.left_out = LeftOutReferences(bundle.left_out)
         folder = self.rejects or (
             None if self.dry_run else self.path.with_name(f"{self.path.name}.rejects")
         )
@@ -206,7 +212,8 @@ class _Run:
         result.run_id = run_id
         try:
             tx_context = nullcontext(None) if self.dry_run else self.store.transaction()
-            with tx_context as tx:
+            # rows, cells and batches are acyclic: leave them to reference counting
+            with lean_gc(), tx_context as tx:
                 for entity, source, fmt, verbatim, rejects in parts:
                     self._import_part(tx, entity, source, fmt, verbatim, rejects)
         except BaseException as exc:
@@ -253,7 +260,7 @@ class _Run:
             ))
             writer = RejectsWriter(rejects_path, table) if rejects_path is not None else None
             applier = Applier(self.store, entity, tx=tx, overlay=self.overlay,
-                              verbatim=verbatim)
+                              verbatim=verbatim, left_out=self.left_out)
             try:
                 self._read(table, builder, applier, file_result, writer)
             finally:
@@ -271,6 +278,11 @@ class _Run:
             file_result.notes = report.notes + [
                 f"the unnamed column {i + 1} holds values; they were not imported"
                 for i in builder.unnamed_with_data
+            ] + [
+                f"{count} {fname} value(s) point to {builder.references[fname]} rows the bundle "
+                "does not hold (deleted, filtered out or never synced at the source): kept as "
+                "the source held them, as the manifest allows"
+                for fname, count in applier.kept_unresolved.items()
             ]
 
     def _read(self, table: Table, builder: RowBuilder, applier: Applier,
@@ -280,6 +292,8 @@ class _Run:
 
         def reject(n: int, raw: Any, field: str | None, reason: str) -> None:
             out.rejected += 1
+            if self.left_out is not None:
+                self.left_out.refused(out.entity, raw, table.columns)
             if len(out.messages) < MAX_MESSAGES:
                 where = f"row {n}" + (f", field {field!r}" if field else "")
                 out.messages.append(f"{where}: {reason}")
@@ -320,6 +334,21 @@ class _Run:
         if self.progress is not None:
             self.progress(ImportProgress(out.file, out.entity, out.rows, table.bytes_read,
                                    table.source.size))
+
+
+def _open_target(workspace: str | None, config: Config | None, dry_run: bool) -> Store:
+    """The workspace to import into; for a dry run, never one created just for it.
+
+    A dry run against a SQLite workspace that does not exist yet compares the file with an
+    empty in-memory workspace (which is what the new one would be) instead of creating the
+    file, its folder and its tables.
+    """
+    location = resolve_workspace(workspace, config if config is not None else load_config())
+    if dry_run and not is_postgres_url(location):
+        path = location.removeprefix("sqlite:///")
+        if path != ":memory:" and not Path(path).exists():
+            return open_store(":memory:")
+    return open_store(location)
 
 
 @contextmanager

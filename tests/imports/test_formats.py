@@ -181,3 +181,38 @@ def test_entity_comes_from_the_file_name(sqlite_store: Store, tmp_path: Path) ->
     (tmp_path / "data.csv").write_text(TEXT)
     with pytest.raises(RejectedInputError, match="--entity"):
         import_file(tmp_path / "data.csv", store=sqlite_store)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "parquet"])
+def test_rejects_files_are_owner_only(sqlite_store: Store, tmp_path: Path, fmt: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rejected rows are personal data: 0600 whatever the umask, even over an older file."""
+    import os
+    import stat
+
+    rows = [{"email": "a@example.com", "name": "Anna"}, {"email": "nope", "name": "Zoë"}]
+    path = tmp_path / f"clients.{fmt}"
+    if fmt == "csv":
+        path.write_text("email,name\n" + "".join(f"{r['email']},{r['name']}\n" for r in rows))
+    elif fmt == "json":
+        path.write_text(json.dumps(rows))
+    elif fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    given = tmp_path / "new-folder" / f"r.{fmt}"
+    default = tmp_path / f"clients.rejects.{fmt}"
+    default.write_text("left by an older run")
+    default.chmod(0o644)
+    old = os.umask(0)
+    try:
+        import_file(path, store=sqlite_store, rejects=given)
+        result = import_file(path, store=sqlite_store)
+    finally:
+        os.umask(old)
+    assert result.files[0].rejects_path == str(default)
+    for written in (given, default):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600, written
+    assert stat.S_IMODE(given.parent.stat().st_mode) == 0o700
+    reread = (pq.read_table(default).to_pylist() if fmt == "parquet" else default.read_text())
+    assert "nope" in str(reread)

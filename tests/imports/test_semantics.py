@@ -82,6 +82,19 @@ def test_dry_run_leaves_the_sqlite_file_untouched(tmp_path: Path) -> None:
     assert store_digest(db) == before
 
 
+def test_dry_run_does_not_create_a_missing_workspace(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "clients.csv", CLIENTS)
+    db = tmp_path / "not-yet" / "w.db"
+    result = import_file(path, workspace=str(db), dry_run=True)
+    assert counts(result) == (3, 0, 0, 1)
+    monkeypatch.setenv("CSCOR_WORKSPACE", f"sqlite:///{tmp_path / 'env.db'}")
+    assert counts(import_file(path, dry_run=True)) == (3, 0, 0, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clients.csv"]
+    real = import_file(path, workspace=str(db))  # a real run creates it, as always
+    assert counts(real) == (3, 0, 0, 1) and db.exists()
+
+
 def test_on_error_stop_commits_nothing(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "clients.csv", CLIENTS)
     with pytest.raises(ImportStoppedError) as caught:
