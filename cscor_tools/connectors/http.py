@@ -58,6 +58,8 @@ class RequestStats:
     failed: int = 0
     bytes_received: int = 0
     limiter_wait_s: float = 0.0
+    #: times a refusal for rate made the shared limiter send slower (see RateLimiter.throttle)
+    rate_cuts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **deltas: float) -> None:
@@ -76,6 +78,7 @@ class RequestStats:
                 "failed": self.failed,
                 "bytes_received": self.bytes_received,
                 "limiter_wait_s": round(self.limiter_wait_s, 3),
+                "rate_cuts": self.rate_cuts,
             }
 
 
@@ -326,8 +329,23 @@ class HttpClient:
         wait = state.next_action.sleep if state.next_action else 0.0
         self.stats.add(retries=1)
         if isinstance(exc, RateLimitedError):
-            # Everyone backs off, not just this thread: the limit is the account's.
-            self.limiter.pause(wait)
+            # The limit is the account's, so everyone slows down, not just this thread: all
+            # wait as long as the provider said (Retry-After), and all send slower from now
+            # on. Without Retry-After only this request waits out its own backoff: a pause of
+            # everyone by one request's growing backoff would stall the whole run.
+            if exc.retry_after is not None:
+                self.limiter.pause(wait)
+            if self.limiter.throttle():
+                self.stats.add(rate_cuts=1)
+                log.warning(
+                    "rate lowered",
+                    extra={
+                        "event": "rate_lowered",
+                        "provider": self.provider,
+                        "rate_per_s": round(self.limiter.rate, 2),
+                        "ceiling_per_s": self.limiter.ceiling,
+                    },
+                )
         log.info(
             "retrying",
             extra={

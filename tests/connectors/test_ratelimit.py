@@ -1,13 +1,22 @@
-"""The token bucket, on a fake clock: bursts, steady rate, fairness under threads."""
+"""The token bucket, on a fake clock: bursts, steady rate, fairness under threads, and how
+refusals for rate slow it down and time brings it back."""
 
 from __future__ import annotations
 
 import threading
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cscor_tools.connectors.ratelimit import RateLimiter
+from cscor_tools.connectors.ratelimit import (
+    CUT,
+    CUT_INTERVAL_S,
+    FLOOR,
+    QUIET_S,
+    RECOVERY_PER_S,
+    RateLimiter,
+)
 
 
 class FakeTime:
@@ -55,3 +64,53 @@ def test_threads_share_one_budget() -> None:
         th.join()
     # Nobody advanced the clock, so 20 reservations queue up 0.1 s apart.
     assert sorted(round(w, 6) for w in waits) == [round(i / 10, 6) for i in range(20)]
+
+
+def test_a_refusal_cuts_the_rate_once_per_interval_down_to_the_floor() -> None:
+    t = FakeTime()
+    limiter = RateLimiter(100, 10, clock=t.clock, sleep=t.sleep)
+    assert limiter.throttle()
+    assert limiter.rate == 100 * CUT
+    # The other answers to requests sent before the cut say the same thing: no second cut.
+    t.now += CUT_INTERVAL_S / 2
+    assert not limiter.throttle()
+    assert limiter.rate == 100 * CUT  # and no recovery while refusals keep coming
+    t.now += CUT_INTERVAL_S
+    assert limiter.throttle()
+    assert limiter.rate == pytest.approx(100 * CUT * CUT)
+    for _ in range(200):
+        t.now += CUT_INTERVAL_S
+        limiter.throttle()
+    assert limiter.rate == limiter.lowest_rate == 100 * FLOOR
+    assert not limiter.throttle()  # at the floor: nothing left to cut
+
+
+def test_the_rate_climbs_back_while_no_refusal_comes_never_past_the_ceiling() -> None:
+    t = FakeTime()
+    limiter = RateLimiter(100, 10, clock=t.clock, sleep=t.sleep)
+    limiter.throttle()
+    cut = limiter.rate
+    t.now += QUIET_S
+    limiter.acquire()
+    assert limiter.rate == cut  # a quiet spell first: refusals may still be on their way
+    t.now += 2.0
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(cut + 2.0 * 100 * RECOVERY_PER_S)
+    t.now += 3600
+    limiter.acquire()
+    assert limiter.rate == 100 and limiter.burst == 10
+    assert limiter.lowest_rate == cut
+
+
+@given(cuts=st.integers(1, 8), n=st.integers(20, 200))
+def test_after_cuts_requests_are_spaced_by_the_lowered_rate(cuts: int, n: int) -> None:
+    t = FakeTime()
+    limiter = RateLimiter(100, 10, clock=t.clock, sleep=lambda s: None)
+    for _ in range(cuts):
+        t.now += CUT_INTERVAL_S
+        assert limiter.throttle()
+    rate, burst = limiter.rate, limiter.burst
+    assert burst == max(1, int(10 * rate / 100))  # the burst shrinks with the rate
+    # Nobody advances the clock: reservations queue up 1/rate apart after the burst.
+    waits = [limiter.acquire() for _ in range(n)]
+    assert waits[-1] == pytest.approx((n - burst) / rate, rel=1e-6)

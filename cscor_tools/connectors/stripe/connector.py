@@ -14,7 +14,8 @@ read under (event payloads: their event's).
 
 Rate. Stripe's documented default is 100 read requests per second in live mode and 25 in
 test mode. The default here is the live 100 — syncs mostly run against live accounts, and a
-test-mode account that gets 429s is slowed by the shared limiter, not failed — and
+test-mode account that gets 429s is slowed by the shared limiter, which lowers its rate on
+each refusal (``RateLimiter.throttle``), not failed — and
 ``rate_share`` in cscor.toml divides it (``[connectors.stripe] rate_limit = 25`` for test
 mode). Eight workers keep about six requests in flight at 50 ms of latency, which is what
 100 requests per second needs.

@@ -169,6 +169,21 @@ def test_a_429_storm_below_the_connectors_rate_ends_with_the_exact_data(
     assert data(sqlite_store, live_only=False) == clean  # every row, field for field
 
 
+def test_an_account_allowed_a_fraction_of_the_rate_is_synced_slower_not_failed(
+    sandbox: Any, sqlite_store: Store, tmp_path: Path
+) -> None:
+    clean = clean_sync_data(sandbox, tmp_path)
+    # Told 100/s, allowed 10/s with no room for bursts: without slowing down for good, every
+    # pause ends in the next round of 429s until retries run out.
+    sandbox.configure(rate_limit={"stripe": 10}, burst=2)
+    sandbox.reset_stats()
+    result = sync(sandbox, sqlite_store, rate_limit=100)
+    assert result.status == "succeeded", [s.error for s in result.streams]
+    assert result.requests["rate_limited"] > 0 and result.requests["rate_cuts"] > 0
+    assert result.requests["failed"] == 0
+    assert data(sqlite_store, live_only=False) == clean
+
+
 def test_5xx_resets_and_truncated_bodies_end_with_the_exact_data(
     sandbox: Any, sqlite_store: Store, tmp_path: Path
 ) -> None:
