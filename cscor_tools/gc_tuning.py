@@ -6,8 +6,11 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: allocations between two young-generation collections while bulk work runs (default 700)
-BULK_THRESHOLD = 100_000
+#: allocations between two young-generation collections while bulk work runs (default 700).
+#: Not higher: some garbage does form cycles (each httpx Response with its stream), and each
+#: holds its body until a collection runs. Measured on a 20,000-customer Stripe sync: 700 took
+#: 24.0 s of CPU and 288 MB; 20,000 took 18.2 s and 301 MB; 100,000 took 19.3 s and 532 MB.
+BULK_THRESHOLD = 20_000
 
 
 @contextmanager
