@@ -405,14 +405,22 @@ def _decode_row(names: Sequence[str], decoders: Sequence[Any], raw: Sequence[Any
 def group_by_columns(
     ent: Entity, rows: Sequence[Row]
 ) -> Iterator[tuple[tuple[str, ...], list[Row]]]:
-    """Deduplicate rows by id (the last wins, as sequential writes would) and group them by
-    the set of columns they carry, so a partial row never blanks the columns it lacks."""
+    """Deduplicate rows by id and group them by the set of columns they carry, so a partial
+    row never blanks the columns it lacks.
+
+    Rows of one id merge as writing them one after another would leave the row (see
+    ``merge_rows``): a later row wins on the columns it carries, and the columns only an
+    earlier one carries survive — a link row naming a payment's invoice and the payment's
+    own row, read in two pages written together, both count.
+    """
     latest: dict[str, Row] = {}
     for row in rows:
         try:
-            latest[row["id"]] = row
+            row_id = row["id"]
         except KeyError:
             raise StoreError(f"{ent.name}: a row without an id cannot be stored") from None
+        earlier = latest.get(row_id)
+        latest[row_id] = row if earlier is None else merge_rows(earlier, row)
     groups: dict[tuple[str, ...], list[Row]] = {}
     for row in latest.values():
         groups.setdefault(tuple(row), []).append(row)
@@ -421,6 +429,19 @@ def group_by_columns(
         if unknown:
             raise StoreError(f"{ent.name} has no column {unknown[0]!r}")
         yield columns, group
+
+
+def merge_rows(earlier: Row, later: Row) -> Row:
+    """One row that leaves what upserting ``earlier`` and then ``later`` would (the rules of
+    ``upsert_assignments``): later values win, except that a deletion sticks and the first
+    deletion time and reason are kept."""
+    merged = {**earlier, **later}
+    if "deleted" in earlier and "deleted" in later:
+        merged["deleted"] = bool(earlier["deleted"]) or bool(later["deleted"])
+    for c in ("deleted_at", "deleted_reason"):
+        if earlier.get(c) is not None:
+            merged[c] = earlier[c]
+    return merged
 
 
 def upsert_assignments(columns: Sequence[str], table: str) -> str:

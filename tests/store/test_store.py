@@ -195,3 +195,47 @@ def test_any_text_round_trips(sqlite_store: Store, names: list[str], tags: list[
     got = sqlite_store.get_rows("clients", [r["id"] for r in rows])
     for r in rows:
         assert got[r["id"]]["name"] == r["name"] and got[r["id"]]["tags"] == tags
+
+
+_PARTIAL_FIELDS = {
+    "name": st.text(min_size=1, max_size=8),
+    "email": st.emails(),
+    "notes": st.none() | st.text(max_size=8),
+    "rating": st.none() | st.integers(1, 5),
+    "deleted": st.booleans(),
+    "deleted_at": st.none() | st.sampled_from([T0, T0 + timedelta(days=1)]),
+    "deleted_reason": st.none() | st.sampled_from(["gone", "swept"]),
+}
+_PARTIALS = st.lists(
+    st.tuples(st.sampled_from([1, 2]), st.fixed_dictionaries({}, optional=_PARTIAL_FIELDS)),
+    max_size=8,
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(partials=_PARTIALS)
+def test_rows_of_one_id_in_one_write_leave_what_writing_them_in_turn_would(
+    store: Store, partials: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """Two pages written together may name one row twice with different columns (a payment
+    and the link row naming its invoice): nothing either carries may be lost."""
+    def rows(source: str) -> list[dict[str, Any]]:
+        out = []
+        for n in (1, 2):
+            full = client(n)
+            out.append({**full, "id": make_id("clients", source, f"c{n}"), "source": source})
+        for n, fields in partials:
+            out.append({"id": make_id("clients", source, f"c{n}"), "source": source,
+                        "source_id": f"c{n}", **fields})
+        return out
+
+    together, in_turn = rows("together"), rows("in-turn")
+    store.upsert("clients", together)
+    for row in in_turn:
+        store.upsert("clients", [row])
+    got = {source: {r["source_id"]: {k: v for k, v in r.items()
+                                     if k not in ("id", "source", "synced_at")}
+                    for b in store.iter_rows("clients") for r in b if r["source"] == source}
+           for source in ("together", "in-turn")}
+    assert got["together"] == got["in-turn"]
