@@ -63,6 +63,11 @@ class SyncResult:
     duration_s: float
 
     @property
+    def reconciled(self) -> bool:
+        """Whether a reconcile scan ran, whatever else happened (a partial run may have one)."""
+        return any(s.reconciled for s in self.streams)
+
+    @property
     def exit_code(self) -> ExitCode:
         if self.status == "succeeded":
             return ExitCode.OK

@@ -156,7 +156,7 @@ def _print_summary(result: SyncResult) -> None:
             for s in result.streams
         ],
     )
-    if result.status == "reconciled":
+    if result.reconciled:  # said even when another stream failed: the run is partial then
         click.secho(
             "NOTE: the provider's change feed no longer reached back to the last sync, so a "
             "reconcile scan was run: deletions were found by comparing lists, and their exact "

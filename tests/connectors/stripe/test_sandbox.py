@@ -322,3 +322,24 @@ def test_a_404_endpoint_fails_that_stream_only_naming_it(
     assert source_ids(sqlite_store, "payments", kind="charge") == set(
         sandbox.expected_ids("stripe.charges"))
     assert result.requests["failed"] == 1  # fatal at once: a 404 is not retried
+
+
+def test_the_cli_says_loudly_that_a_reconcile_ran_and_exits_12(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cscor_tools.cli import cli
+
+    args = ["--workspace", str(tmp_path / "w.db"), "--log-format", "json",
+            "sync", "stripe", "--api-base", sandbox.base_url("stripe")]
+    env = {"STRIPE_API_KEY": sandbox.credentials("stripe")}
+    first = CliRunner().invoke(cli, args, env=env)
+    assert first.exit_code == 0, first.output
+    sandbox.mutate(create=0.02, update=0.05, delete=0.05)
+    sandbox.advance(days=31)
+    second = CliRunner().invoke(cli, args, env=env)
+    assert second.exit_code == ExitCode.RECONCILED, second.output
+    assert "NOTE: the provider's change feed no longer reached back" in second.stderr
+    assert "stripe: reconciled" in second.stdout
+
