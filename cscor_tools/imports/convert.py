@@ -58,6 +58,17 @@ _LIST_SPLIT = re.compile(r"[,;|]")
 # -- scalar parsers -------------------------------------------------------------------------
 
 
+#: PostgreSQL cannot store NUL in text. Refused on every store, so a file imports the same
+#: way into each, and its row is rejected instead of the whole write failing.
+NUL_REASON = "holds a NUL character (\\x00), which text fields cannot store"
+
+
+def _refuse_nul(v: str) -> str:
+    if "\x00" in v:
+        raise CellError(NUL_REASON)
+    return v
+
+
 def _text(opts: ConvertOptions) -> Converter:
     if opts.verbatim:
         blank_null = opts.blank_is_null
@@ -67,6 +78,7 @@ def _text(opts: ConvertOptions) -> Converter:
             if v.__class__ is str:
                 if blank_null and not v:
                     return None
+                _refuse_nul(v)
                 return restore(v) if restore is not None and v[:1] == "'" else v
             raise CellError(f"expected text, got {kind(v)}")
 
@@ -74,7 +86,7 @@ def _text(opts: ConvertOptions) -> Converter:
 
     def lenient(v: Any) -> Any:
         if v.__class__ is str:
-            return v.strip() or None
+            return _refuse_nul(v.strip()) or None
         if isinstance(v, int | float) and not isinstance(v, bool):
             # spreadsheets and JSON tools turn postal codes and phone numbers into numbers
             return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
@@ -200,7 +212,7 @@ def _string_list(opts: ConvertOptions) -> Converter:
         out = []
         for item in items:
             if item.__class__ is str:
-                out.append(item if strict else item.strip())
+                out.append(_refuse_nul(item if strict else item.strip()))
             elif isinstance(item, int | float) and not isinstance(item, bool) and not strict:
                 out.append(str(item))
             else:
@@ -221,7 +233,7 @@ def _string_list(opts: ConvertOptions) -> Converter:
                     return from_list(parsed)
             if strict:
                 raise CellError("expected a JSON array of strings")
-            parts = s.split(sep) if sep else _LIST_SPLIT.split(s)
+            parts = _refuse_nul(s).split(sep) if sep else _LIST_SPLIT.split(_refuse_nul(s))
             return [p for p in (p.strip() for p in parts) if p]
         if isinstance(v, list | tuple):
             return from_list(list(v))

@@ -30,6 +30,7 @@ from cscor_tools.errors import RejectedInputError
 from cscor_tools.imports.aliases import Target, resolve_header
 from cscor_tools.imports.codes import fold
 from cscor_tools.imports.convert import (
+    NUL_REASON,
     CellError,
     Converter,
     ConvertOptions,
@@ -352,6 +353,8 @@ class RowBuilder:
                 v = cells[idx]
                 # plain text, the commonest cell, without a converter call
                 if v.__class__ is str:
+                    if "\x00" in v:
+                        raise CellError(NUL_REASON)
                     row[name] = v.strip() or None
                 else:
                     row[name] = None if v is None else self._slow[name](v)
@@ -367,6 +370,8 @@ class RowBuilder:
             for sub, idx, conv, plain in pieces:
                 v = cells[idx]
                 if plain and v.__class__ is str:
+                    if "\x00" in v:
+                        raise RowRejected(f"{name}.{sub}", NUL_REASON)
                     value[sub] = v.strip() or None
                     continue
                 try:

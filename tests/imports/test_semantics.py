@@ -187,3 +187,20 @@ def test_unknown_and_unnamed_columns_are_reported_once(store: Store, tmp_path: P
     assert f.unknown_columns == ["Shoe size", "Favourite colour"]
     assert f.notes == ["the unnamed column 3 holds values; they were not imported"]
     assert result.inserted == 5
+
+
+def test_a_nul_character_rejects_its_row_on_every_store(store: Store, tmp_path: Path) -> None:
+    # PostgreSQL cannot store NUL in text: the row is refused, naming it, on both backends,
+    # and the others are imported, rather than the whole write failing on one of them.
+    lines = [
+        '{"id": "1", "name": "Alpha", "email": "alpha@example.com"}',
+        '{"id": "2", "name": "Be\\u0000ta", "email": "beta@example.com"}',
+        '{"id": "3", "name": "Gamma", "email": "gamma@example.com", "tags": ["a\\u0000"]}',
+        '{"id": "4", "name": "Delta", "email": "delta@example.com"}',
+    ]
+    path = write(tmp_path, "clients.jsonl", "\n".join(lines) + "\n")
+    result = import_file(path, store=store)
+    assert counts(result) == (2, 0, 0, 2)
+    messages = [m for f in result.files for m in f.messages]
+    assert len(messages) == 2 and all("NUL" in m for m in messages), messages
+    assert sorted(r["name"] for b in store.iter_rows("clients") for r in b) == ["Alpha", "Delta"]
