@@ -306,9 +306,10 @@ class _Run:
         """Every stream's slices, or the error its planning raised.
 
         Planning asks the provider where the data starts and ends (a few round trips per
-        stream), so streams plan at once: one after another, the round trips would add up to
-        a second or more of idle rate limit at the start of every run. A stream that needs
-        the others' plans (``plans_after_others``) plans once they are done.
+        stream), so streams plan at once, each ``Stream.plan`` on a thread of its own: one
+        after another, the round trips would add up to a second or more of idle rate limit
+        at the start of every run. A stream that needs the others' plans
+        (``plans_after_others``) plans once they are done.
         """
 
         def plan(stream: Stream) -> list[Slice] | Exception:
@@ -320,9 +321,14 @@ class _Run:
         first = [s for s in self.streams if not s.plans_after_others]
         plans: dict[str, list[Slice] | Exception] = {}
         if first:
-            with ThreadPoolExecutor(max_workers=len(first),
-                                    thread_name_prefix=f"plan-{self.connector.name}") as pool:
+            pool = ThreadPoolExecutor(max_workers=len(first),
+                                      thread_name_prefix=f"plan-{self.connector.name}")
+            try:
                 plans.update(zip((s.name for s in first), pool.map(plan, first), strict=True))
+            except BaseException:  # Ctrl-C: do not wait for the plans still asking
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
         for stream in self.streams:
             if stream.plans_after_others:
                 plans[stream.name] = plan(stream)

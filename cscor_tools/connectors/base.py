@@ -13,6 +13,7 @@ Lifecycle of a stream in one sync::
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,7 +124,10 @@ class Stream(ABC):
         return self.connector.http
 
     def plan(self, state: StreamState, *, full: bool) -> list[Slice]:
-        """The slices to read now. Default: one slice, resumed where it stopped."""
+        """The slices to read now. Default: one slice, resumed where it stopped.
+
+        Streams plan at once, each on a thread of its own: what a plan shares with other
+        streams (the connector's counters, say) needs a lock."""
         return [Slice("all")]
 
     @abstractmethod
@@ -180,6 +184,7 @@ class Connector(ABC):
                                          connector=self.name)
         self.settings = settings
         self._http: HttpClient | None = None
+        self._http_lock = threading.Lock()
         known = {cls.name for cls in self.stream_classes}
         unknown = sorted(set(settings.streams or ()) - known)
         if unknown:
@@ -189,9 +194,15 @@ class Connector(ABC):
 
     @property
     def http(self) -> HttpClient:
-        """The connector's HTTP client: shared limiter, retries, error mapping."""
+        """The connector's HTTP client: shared limiter, retries, error mapping.
+
+        Made on first use, once: streams plan and read on threads of their own, and two
+        clients would each get a rate limiter of their own.
+        """
         if self._http is None:
-            self._http = self.make_http_client()
+            with self._http_lock:
+                if self._http is None:
+                    self._http = self.make_http_client()
         return self._http
 
     def make_http_client(self) -> HttpClient:

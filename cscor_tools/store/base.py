@@ -437,10 +437,13 @@ def merge_rows(earlier: Row, later: Row) -> Row:
     deletion time and reason are kept."""
     merged = {**earlier, **later}
     if "deleted" in earlier and "deleted" in later:
-        merged["deleted"] = bool(earlier["deleted"]) or bool(later["deleted"])
+        a, b = earlier["deleted"], later["deleted"]
+        merged["deleted"] = True if (a or b) else (None if a is None or b is None else False)
     for c in ("deleted_at", "deleted_reason"):
         if earlier.get(c) is not None:
             merged[c] = earlier[c]
+    if "synced_at" not in later:
+        merged.pop("synced_at", None)  # the later write would have stamped it now
     return merged
 
 

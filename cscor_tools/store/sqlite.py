@@ -40,8 +40,13 @@ def encode_time(value: datetime) -> str:
 
 
 # Rows repeat their times (a page's synced_at, an invoice's created on each of its lines,
-# billing periods): a cache hit costs a tenth of formatting.
-_encode_time_cached = functools.lru_cache(maxsize=1 << 16)(encode_time)
+# billing periods): a cache hit costs a tenth of formatting. Only UTC times are cached: equal
+# and hash ignore ``fold``, so two instants of a fall-back hour elsewhere would share an entry.
+_encode_utc_cached = functools.lru_cache(maxsize=1 << 16)(encode_time)
+
+
+def _encode_time_cached(value: datetime) -> str:
+    return _encode_utc_cached(value) if value.tzinfo is UTC else encode_time(value)
 
 
 def decode_time(value: str) -> datetime:

@@ -245,3 +245,15 @@ def test_rows_of_one_id_in_one_write_leave_what_writing_them_in_turn_would(
                     for b in store.iter_rows("clients") for r in b if r["source"] == source}
            for source in sources}
     assert got[sources[0]] == got[sources[1]]
+
+
+def test_two_instants_of_a_fall_back_hour_are_stored_apart(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    # 01:30 happens twice in New York on 2026-11-01; equal and hash do not tell them apart.
+    early = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    late = early.replace(fold=1)
+    store.upsert("clients", [client(1, created_at=early), client(2, created_at=late)])
+    got = {r["source_id"]: r["created_at"] for b in store.iter_rows("clients") for r in b}
+    assert got == {"c1": early.astimezone(UTC), "c2": late.astimezone(UTC)}
+    assert got["c2"] - got["c1"] == timedelta(hours=1)

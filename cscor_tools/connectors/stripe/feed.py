@@ -83,7 +83,9 @@ def horizon_passed(cursor: Mapping[str, Any], head: EventRef | None, http: HttpC
             return False
         try:
             retrieve(http, f"/v1/events/{position['id']}")
-        except NotFoundError:
+        except NotFoundError as exc:
+            if exc.code != "resource_missing":  # no such endpoint: not an expired event
+                raise
             return True
         return False
     since = cursor.get("since")
@@ -204,8 +206,9 @@ def complete_invoice_lines(http: HttpClient, events: list[dict[str, Any]]) -> li
             continue
         try:
             fetch_remaining_lines(http, obj)
-        except NotFoundError:
-            if not (is_deleted(obj) or str(event.get("type")).endswith(".deleted")):
+        except NotFoundError as exc:
+            gone = exc.code == "resource_missing"  # not a missing endpoint
+            if not gone or not (is_deleted(obj) or str(event.get("type")).endswith(".deleted")):
                 raise
             warnings.append(f"invoice {obj['id']} was deleted: only the lines its deletion "
                             "event embeds were marked deleted")
