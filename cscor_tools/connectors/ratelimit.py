@@ -48,7 +48,7 @@ class RateLimiter:
             raise ValueError("rate must be positive")
         self.ceiling = float(rate)
         self.rate = self.ceiling
-        self.lowest_rate = self.ceiling  # for run summaries: how far refusals pushed us down
+        self.lowest_rate = self.ceiling  # how far refusals pushed the rate down (for callers)
         self.max_burst = max(1, int(burst))
         self._clock = clock
         self._sleep = sleep
