@@ -23,9 +23,11 @@ def test_overlapping_uses_restore_the_settings_only_when_the_last_one_leaves() -
 def test_what_the_caller_froze_stays_frozen() -> None:
     gc.freeze()
     try:
-        frozen = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         with lean_gc():
             pass
-        assert gc.get_freeze_count() == frozen
+        # unfreeze would have emptied the permanent generation (objects freed since may
+        # have left it, so its exact size is no measure)
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
