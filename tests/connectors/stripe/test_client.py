@@ -27,7 +27,7 @@ from cscor_tools.errors import (
     PermissionDeniedError,
 )
 
-KEY = "rk_test_51AbCdEfGhIjKlMnOpQrStUv"
+KEY = "rk_test_FAKEnotAkey01"  # obviously fake, shaped like a restricted key
 
 
 def client(handler: Any, **kw: Any) -> StripeHttpClient:
