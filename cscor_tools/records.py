@@ -12,6 +12,23 @@ from datetime import datetime
 from typing import Any
 
 Row = dict[str, Any]
+
+
+def merge_rows(earlier: Row, later: Row) -> Row:
+    """One row that leaves what upserting ``earlier`` and then ``later`` would (the store's
+    upsert rules, ``store.base.upsert_assignments``): later values win, a column only the
+    earlier row carries survives, a deletion sticks and the first deletion time and reason
+    are kept. Whoever merges rows of one id before writing them uses this one rule."""
+    merged = {**earlier, **later}
+    if "deleted" in earlier and "deleted" in later:
+        a, b = earlier["deleted"], later["deleted"]
+        merged["deleted"] = True if (a or b) else (None if a is None or b is None else False)
+    for c in ("deleted_at", "deleted_reason"):
+        if earlier.get(c) is not None:
+            merged[c] = earlier[c]
+    if "synced_at" not in later:
+        merged.pop("synced_at", None)  # the later write would have stamped it now
+    return merged
 #: JSON-serialisable position in a stream; its shape belongs to the stream that wrote it
 Cursor = dict[str, Any]
 

@@ -119,7 +119,7 @@ TRANSIENT_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
 def map_transport_error(provider: str, exc: httpx.TransportError, path: str) -> ProviderError:
     """The one translation of httpx transport failures into our errors (a test checks every
     httpx transport error class lands somewhere)."""
-    where = _path_only(path)
+    where = path_only(path)
     if isinstance(exc, TRANSIENT_TRANSPORT_ERRORS):
         return UnavailableError(provider, f"network error: {type(exc).__name__}", path=where)
     if isinstance(exc, httpx.UnsupportedProtocol):
@@ -238,7 +238,7 @@ class HttpClient:
                 "event": "http",
                 "provider": self.provider,
                 "method": method,
-                "path": _path_only(path),
+                "path": path_only(path),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
@@ -260,7 +260,7 @@ class HttpClient:
                 # A 2xx whose body does not parse was cut short on the way: read it again.
                 self.stats.add(network_errors=1)
                 raise UnavailableError(
-                    self.provider, "truncated or malformed response body", path=_path_only(path),
+                    self.provider, "truncated or malformed response body", path=path_only(path),
                     status=response.status_code,
                 ) from None
             return None
@@ -286,7 +286,7 @@ class HttpClient:
         status = response.status_code
         if status < 400:
             return
-        where = _path_only(path)
+        where = path_only(path)
         message, code = self.error_details(body)
         if status == 429:
             self.stats.add(rate_limited=1)
@@ -358,6 +358,6 @@ class HttpClient:
         )
 
 
-def _path_only(path: str) -> str:
+def path_only(path: str) -> str:
     """A path fit for messages: no query string (it may carry search terms or emails)."""
     return "/" + path.split("?", 1)[0].lstrip("/")

@@ -33,7 +33,7 @@ from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
 from cscor_tools.imports.rowplan import PlanOptions, RowBuilder, RowRejected
 from cscor_tools.imports.sniff import detect_format
 from cscor_tools.schema import ENTITIES, utc_now
-from cscor_tools.store import Store, Transaction, is_postgres_url, open_store
+from cscor_tools.store import Store, Transaction, is_postgres_url, open_store, open_workspace
 
 #: the source name of rows imported from plain files, unless the mapping or caller names one
 DEFAULT_SOURCE = "import"
@@ -343,12 +343,13 @@ def _open_target(workspace: str | None, config: Config | None, dry_run: bool) ->
     empty in-memory workspace (which is what the new one would be) instead of creating the
     file, its folder and its tables.
     """
-    location = resolve_workspace(workspace, config if config is not None else load_config())
-    if dry_run and not is_postgres_url(location):
+    config = config if config is not None else load_config()
+    if dry_run:
+        location = resolve_workspace(workspace, config)
         path = location.removeprefix("sqlite:///")
-        if path != ":memory:" and not Path(path).exists():
+        if not is_postgres_url(location) and path != ":memory:" and not Path(path).exists():
             return open_store(":memory:")
-    return open_store(location)
+    return open_workspace(workspace, config)
 
 
 @contextmanager

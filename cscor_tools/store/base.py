@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cscor_tools.errors import StoreError
-from cscor_tools.records import ChangeSet, CursorUpdate, Row, StreamState, Sweep, Tombstone
+from cscor_tools.records import (
+    ChangeSet,
+    CursorUpdate,
+    Row,
+    StreamState,
+    Sweep,
+    Tombstone,
+    merge_rows,
+)
 from cscor_tools.schema import ENTITIES, Entity, FieldType, entity
 from cscor_tools.store.ddl import Dialect, quote
 
@@ -409,7 +417,7 @@ def group_by_columns(
     row never blanks the columns it lacks.
 
     Rows of one id merge as writing them one after another would leave the row (see
-    ``merge_rows``): a later row wins on the columns it carries, and the columns only an
+    ``records.merge_rows``): a later row wins on the columns it carries, and the columns only an
     earlier one carries survive — a link row naming a payment's invoice and the payment's
     own row, read in two pages written together, both count.
     """
@@ -429,22 +437,6 @@ def group_by_columns(
         if unknown:
             raise StoreError(f"{ent.name} has no column {unknown[0]!r}")
         yield columns, group
-
-
-def merge_rows(earlier: Row, later: Row) -> Row:
-    """One row that leaves what upserting ``earlier`` and then ``later`` would (the rules of
-    ``upsert_assignments``): later values win, except that a deletion sticks and the first
-    deletion time and reason are kept."""
-    merged = {**earlier, **later}
-    if "deleted" in earlier and "deleted" in later:
-        a, b = earlier["deleted"], later["deleted"]
-        merged["deleted"] = True if (a or b) else (None if a is None or b is None else False)
-    for c in ("deleted_at", "deleted_reason"):
-        if earlier.get(c) is not None:
-            merged[c] = earlier[c]
-    if "synced_at" not in later:
-        merged.pop("synced_at", None)  # the later write would have stamped it now
-    return merged
 
 
 def upsert_assignments(columns: Sequence[str], table: str) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from cscor_tools.connectors.stripe import normalize as n
-from cscor_tools.records import ChangeSet, Row, Tombstone
+from cscor_tools.records import ChangeSet, Row, Tombstone, merge_rows
 
 #: the object types whose rows this connector writes, and the entities each one feeds
 ENTITIES_BY_OBJECT: dict[str, tuple[str, ...]] = {
@@ -22,9 +22,6 @@ ENTITIES_BY_OBJECT: dict[str, tuple[str, ...]] = {
     "payment_intent": ("payments",),
     "invoice_payment": ("payments",),
 }
-
-
-_TOMBSTONE_COLUMNS = ("deleted", "deleted_at", "deleted_reason")
 
 
 class RowSink:
@@ -37,13 +34,8 @@ class RowSink:
     def upsert(self, entity: str, row: Row) -> None:
         bucket = self._rows.setdefault(entity, {})
         current = bucket.get(row["id"])
-        if current is None:
-            bucket[row["id"]] = dict(row)
-        elif current.get("deleted"):
-            # a deletion stays a deletion, as it does in the store
-            current.update({k: v for k, v in row.items() if k not in _TOMBSTONE_COLUMNS})
-        else:
-            current.update(row)
+        # merged as the store would write them in turn: a deletion stays a deletion
+        bucket[row["id"]] = dict(row) if current is None else merge_rows(current, row)
 
     def tombstone(self, entity: str, stone: Tombstone) -> None:
         self._stones.setdefault(entity, {}).setdefault(stone.id, stone)

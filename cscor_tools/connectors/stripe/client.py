@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from cscor_tools.connectors.http import HttpClient, JsonResponse
+from cscor_tools.connectors.http import HttpClient, JsonResponse, path_only
 from cscor_tools.errors import (
     BadRequestError,
     NotFoundError,
@@ -57,10 +57,6 @@ def redact_secrets(text: str) -> str:
     return _CLIENT_SECRET.sub("[client secret redacted]", redact_keys(text))
 
 
-def _path_only(path: str) -> str:
-    return "/" + path.split("?", 1)[0].lstrip("/")
-
-
 class StripeHttpClient(HttpClient):
     """Reads Stripe's error object and honours its ``Stripe-Should-Retry`` advice."""
 
@@ -82,7 +78,7 @@ class StripeHttpClient(HttpClient):
             # Stripe says the same request may succeed (a lock timeout, a 409): transient.
             message, code = self.error_details(body)
             raise UnavailableError(self.provider, f"retryable error: {message}", status=status,
-                                   code=code, path=_path_only(path),
+                                   code=code, path=path_only(path),
                                    retry_after=self.retry_after(response))
         if status == 403:
             message, code = self.error_details(body)
@@ -91,7 +87,7 @@ class StripeHttpClient(HttpClient):
             hint = f" Give the key the '{needed}: Read' permission." if needed else ""
             raise PermissionDeniedError(
                 self.provider, f"permission denied: {message}.{hint}", status=status,
-                code=code, path=_path_only(path),
+                code=code, path=path_only(path),
             )
         if status == 404:
             message, code = self.error_details(body)
@@ -105,7 +101,7 @@ class StripeHttpClient(HttpClient):
                     "Check that --api-base (STRIPE_API_BASE, or base_url in cscor.toml) names "
                     "Stripe's API or a Stripe-compatible server; if it does, this account "
                     "may not have access to this API.",
-                    status=status, code=code, path=_path_only(path),
+                    status=status, code=code, path=path_only(path),
                 )
         super().raise_for_status(response, body, path)
 
