@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -350,11 +350,3 @@ def provenance(
         "deleted_reason": None,
         "synced_at": synced_at,
     }
-
-
-def fields_by_privacy(entity_name: str) -> Mapping[Privacy, list[str]]:
-    """Top-level field names of an entity grouped by privacy class."""
-    out: dict[Privacy, list[str]] = {p: [] for p in Privacy}
-    for f in ENTITIES[entity_name].fields:
-        out[f.privacy].append(f.name)
-    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -64,7 +64,6 @@ class SyncOutcome:
     connector: str
     result: SyncResult | None = None
     error: CscorError | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def init_workspace(workspace: str | None = None, config: Config | None = None) -> WorkspaceInfo:

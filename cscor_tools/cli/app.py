@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,9 +121,3 @@ def app(ctx: click.Context) -> AppContext:
     return obj
 
 
-def fail_if_output_is_broken() -> None:
-    """Exit quietly when stdout is a closed pipe (`cscor status | head`)."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        sys.exit(0)
