@@ -13,7 +13,9 @@
     │       ├── AuthenticationError 401: the credential is wrong or revoked
     │       ├── PermissionDeniedError 403: the credential lacks a scope
     │       ├── NotFoundError       404
-    │       └── BadRequestError     any other 4xx
+    │       ├── BadRequestError     any other 4xx
+    │       └── UnexpectedResponseError  a 2xx body that is not what the provider documents
+    │           └── PaginationLoopError  a list that would page forever (a repeated cursor…)
     ├── RejectedInputError          a file, row or field the user gave us is wrong
     ├── StoreError                  the workspace store failed
     │   └── WorkspaceLockedError    another sync of the same connector holds the lock
@@ -164,6 +166,41 @@ class NotFoundError(FatalProviderError):
 
 class BadRequestError(FatalProviderError):
     """Any other 4xx: our request was wrong for this provider."""
+
+
+class UnexpectedResponseError(FatalProviderError):
+    """A 2xx answer whose body is not what the provider documents (not a list envelope, a
+    record without its id, a list that repeats itself). Our request was fine and the same
+    request would get the same answer: fatal for the stream, exit code 5 like an outage."""
+
+    exit_code = ExitCode.PROVIDER_UNAVAILABLE
+
+    def __init__(
+        self,
+        provider: str,
+        what: str,
+        *,
+        stream: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        scope = f"stream {stream}: " if stream else ""
+        super().__init__(provider, f"{scope}unexpected response: {what}", status=status,
+                         path=path)
+        self.stream = stream
+        self.what = what
+
+
+class PaginationLoopError(UnexpectedResponseError):
+    """A list endpoint answered so that paging on would never end, or would end silently:
+    a cursor seen before in the same walk, a page of ids all seen already, or "more to
+    come" after an empty page."""
+
+    def __init__(self, provider: str, what: str, *, cursor: object, stream: str | None = None,
+                 path: str | None = None) -> None:
+        super().__init__(provider, f"{what} (cursor {cursor!r}); stopped rather than loop",
+                         stream=stream, path=path)
+        self.cursor = cursor
 
 
 class RejectedInputError(CscorError):

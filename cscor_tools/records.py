@@ -83,17 +83,47 @@ class ChangeSet:
             self.tombstones.setdefault(entity, []).extend(stones)
         self.sweeps.extend(other.sweeps)
 
-    def row_counts(self) -> dict[str, int]:
-        counts = {e: len(r) for e, r in self.upserts.items() if r}
-        for e, stones in self.tombstones.items():
-            if stones:
-                counts[f"{e}.deleted"] = counts.get(f"{e}.deleted", 0) + len(stones)
-        return counts
-
     def __bool__(self) -> bool:
         return bool(
             any(self.upserts.values()) or any(self.tombstones.values()) or self.sweeps
         )
+
+
+#: what a connector's normalize function yields: a row of an entity, or a tombstone of one
+Output = tuple[str, Row | Tombstone]
+
+
+class RowSink:
+    """The rows and tombstones of one page, merged by id in the order they came.
+
+    A page can name the same row twice (an invoice, and the same invoice again later in a
+    page of events; a payment and the link that says which invoice it paid): rows of one id
+    merge through :func:`merge_rows`, exactly as writing them in turn would. The first
+    tombstone of an id wins, as the store keeps the first deletion time."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, Row]] = {}
+        self._stones: dict[str, dict[str, Tombstone]] = {}
+
+    def add(self, entity: str, item: Row | Tombstone) -> None:
+        if isinstance(item, Tombstone):
+            self._stones.setdefault(entity, {}).setdefault(item.id, item)
+            return
+        bucket = self._rows.setdefault(entity, {})
+        current = bucket.get(item["id"])
+        bucket[item["id"]] = dict(item) if current is None else merge_rows(current, item)
+
+    def extend(self, outputs: Iterable[Output]) -> None:
+        for entity, item in outputs:
+            self.add(entity, item)
+
+    def changes(self) -> ChangeSet:
+        out = ChangeSet()
+        for entity, rows in self._rows.items():
+            out.add(entity, list(rows.values()))
+        for entity, stones in self._stones.items():
+            out.tombstones.setdefault(entity, []).extend(stones.values())
+        return out
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class StreamResult:
     """How one stream fared in a run."""
 
     stream: str
-    entity: str
+    entities: list[str]
     status: str = "pending"  # ok | failed | cancelled
     slices: int = 0
     pages: int = 0
@@ -240,7 +240,7 @@ class _Run:
         tasks: list[_Task] = []
         for stream in self.streams:
             states[stream.name] = self.store.load_state(name, stream.name)
-            results[stream.name] = StreamResult(stream.name, stream.entity)
+            results[stream.name] = StreamResult(stream.name, list(stream.entities))
             self.slice_cursors[stream.name] = {}
         plans = self._plan(states)
         for stream in self.streams:
@@ -314,6 +314,9 @@ class _Run:
 
         def plan(stream: Stream) -> list[Slice] | Exception:
             try:
+                if stream.plans_after_others:
+                    done = {n: p for n, p in plans.items() if not isinstance(p, Exception)}
+                    return stream.plan(states[stream.name], full=self.full, planned=done)
                 return stream.plan(states[stream.name], full=self.full)
             except Exception as exc:
                 return exc

@@ -9,18 +9,24 @@ Lifecycle of a stream in one sync::
     read(slice, cursor)        -> pages, each with the cursor to resume after it
     changes(page)              -> what a page changes in the workspace (normalize per record)
     finish(state, slices)      -> the stream-level cursor once every slice is done
+
+Most streams are declarations over :class:`~cscor_tools.connectors.rest.RestStream`, which
+writes ``plan`` and ``read`` once for every provider; a stream only says what its provider
+does differently. ``normalize`` is a plain function of one provider record that yields
+``(entity, row)`` pairs — or ``(entity, Tombstone)`` — for as many entities as the record
+feeds; rows of one id in a page merge through ``records.merge_rows``.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cscor_tools.errors import ConfigError, MissingCredentialError
-from cscor_tools.records import ChangeSet, Cursor, Row, StreamState
+from cscor_tools.records import ChangeSet, Cursor, Output, RowSink, StreamState
 
 if TYPE_CHECKING:
     import httpx
@@ -101,6 +107,8 @@ class Page:
     reconciled: bool = False
     #: changes the stream computed itself (tombstones, sweeps) beside the records
     extra: ChangeSet | None = None
+    #: the API version the provider answered this page under, where it versions its API
+    version: str | None = None
 
 
 class Stream(ABC):
@@ -108,12 +116,14 @@ class Stream(ABC):
 
     #: stream name, unique within its connector
     name: ClassVar[str]
-    #: the workspace entity its records become
-    entity: ClassVar[str]
+    #: the workspace entities its records become, the main one first
+    entities: ClassVar[tuple[str, ...]]
+    #: the record field that identifies a record (pagination refuses pages of ids seen before)
     primary_key: ClassVar[str] = "id"
-    #: the provider field that orders or bounds incremental reads, if any
+    #: the record field an incremental read continues after (None: read whole each run)
     cursor_field: ClassVar[str | None] = None
-    #: streams plan at once; one that reads what the others planned waits for them
+    #: streams plan at once; one that reads what the others planned waits for them and gets
+    #: their slices in ``plan(..., planned=…)``
     plans_after_others: ClassVar[bool] = False
 
     def __init__(self, connector: Connector) -> None:
@@ -123,11 +133,22 @@ class Stream(ABC):
     def http(self) -> HttpClient:
         return self.connector.http
 
-    def plan(self, state: StreamState, *, full: bool) -> list[Slice]:
+    @property
+    def provider(self) -> str:
+        """The provider's name for messages: the connector's title, never a literal."""
+        return self.connector.title
+
+    @property
+    def entity(self) -> str:
+        """The main entity (the first of ``entities``)."""
+        return self.entities[0]
+
+    def plan(self, state: StreamState, *, full: bool,
+             planned: Mapping[str, Sequence[Slice]] | None = None) -> list[Slice]:
         """The slices to read now. Default: one slice, resumed where it stopped.
 
-        Streams plan at once, each on a thread of its own: what a plan shares with other
-        streams (the connector's counters, say) needs a lock."""
+        Streams plan at once, each on a thread of its own. ``planned`` holds the other
+        streams' slices, for a stream that ``plans_after_others``."""
         return [Slice("all")]
 
     @abstractmethod
@@ -135,13 +156,17 @@ class Stream(ABC):
         """Pages of a slice, starting after ``cursor`` (None: from the beginning)."""
 
     @abstractmethod
-    def normalize(self, raw: dict[str, Any]) -> Row:
-        """One provider record as a row of ``entity``: a plain function of its input."""
+    def normalize(self, raw: dict[str, Any]) -> Iterable[Output]:
+        """One provider record as ``(entity, row)`` pairs (or ``(entity, Tombstone)``) of the
+        workspace: a plain function of its input."""
 
     def changes(self, page: Page) -> ChangeSet:
-        """What a page changes in the workspace; override to emit rows of other entities."""
-        changes = ChangeSet()
-        changes.add(self.entity, [self.normalize(r) for r in page.records])
+        """What a page changes in the workspace: its records normalized, rows of one id
+        merged, and what the page computed itself (sweeps)."""
+        sink = RowSink()
+        for raw in page.records:
+            sink.extend(self.normalize(raw))
+        changes = sink.changes()
         if page.extra is not None:
             changes.merge(page.extra)
         return changes

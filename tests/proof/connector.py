@@ -6,59 +6,35 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from cscor_tools.connectors import Connector, Page, Slice, Stream
-from cscor_tools.records import ChangeSet, Cursor, Row, StreamState, Tombstone
+from cscor_tools.connectors import Connector
+from cscor_tools.connectors.pagination import KeysetPaginator
+from cscor_tools.connectors.rest import RestStream
+from cscor_tools.records import Output, Tombstone
 from cscor_tools.schema import from_unix, make_id, provenance, utc_now
 
 
-class ItemsStream(Stream):
+class ItemsStream(RestStream):
+    """Items in (updated, id) order, deletions inline: incremental by its keyset."""
+
     name = "items"
-    entity = "clients"
+    entities = ("clients",)
     cursor_field = "updated"
+    path = "/items"
     page_size = 20
+    paginator = KeysetPaginator(fields=("updated", "id"), params_for=("after_updated", "after_id"),
+                                limit=page_size)
 
-    def plan(self, state: StreamState, *, full: bool) -> list[Slice]:
-        start = None if full else state.cursor
-        return [Slice("all", {"start": start})]
-
-    def read(self, slice: Slice, cursor: Cursor | None) -> Iterator[Page]:
-        position = cursor or slice.params.get("start") or {"updated": 0, "id": ""}
-        while True:
-            body = self.http.get(
-                "/items",
-                params={
-                    "after_updated": position["updated"],
-                    "after_id": position["id"],
-                    "limit": self.page_size,
-                },
-            ).data
-            items = body["data"]
-            if items:
-                position = {"updated": items[-1]["updated"], "id": items[-1]["id"]}
-            yield Page(items, dict(position), last=not body["has_more"])
-            if not body["has_more"]:
-                return
-
-    def normalize(self, raw: dict[str, Any]) -> Row:
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        if raw.get("deleted"):
+            yield "clients", Tombstone(make_id("clients", "proof", raw["id"]),
+                                       from_unix(raw["updated"]) or utc_now(), "deleted at source")
+            return
         row = provenance(
             "clients", "proof", raw["id"], synced_at=utc_now(),
             created_at=from_unix(raw["created"]), updated_at=from_unix(raw["updated"]),
         )
         row.update(name=raw["name"], email=raw["email"])
-        return row
-
-    def changes(self, page: Page) -> ChangeSet:
-        changes = ChangeSet()
-        for raw in page.records:
-            if raw.get("deleted"):
-                changes.tombstone(
-                    "clients",
-                    Tombstone(make_id("clients", "proof", raw["id"]),
-                              from_unix(raw["updated"]) or utc_now(), "deleted at source"),
-                )
-            else:
-                changes.add("clients", self.normalize(raw))
-        return changes
+        yield "clients", row
 
 
 class ProofConnector(Connector):

@@ -61,7 +61,7 @@ def test_full_sync_writes_every_item_and_logs_the_run(store: Store, server: Ledg
     assert run.counts["rows"] == {"clients": 250}
     state = store.load_state("proof", "items")
     assert state.slices == {}  # slice cursors folded into the stream cursor
-    assert state.cursor is not None and state.cursor["id"] == "it_00249"
+    assert state.cursor is not None and state.cursor["token"][1] == "it_00249"
 
 
 def test_incremental_sync_fetches_only_changes(store: Store, server: LedgerServer) -> None:

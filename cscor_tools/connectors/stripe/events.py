@@ -26,7 +26,7 @@ marks stay; the reconcile costs one listing, the only way to learn what Stripe d
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cscor_tools.connectors.base import Page, Slice, Stream
@@ -61,9 +61,7 @@ class EventsStream(Stream):
     """Changes and deletions of every other stream's objects."""
 
     name = "events"
-    # Events change clients, contacts, invoices, invoice_lines and payments; the contract
-    # has room for one entity, so the stream names the first.
-    entity = "clients"
+    entities = ("clients", "contacts", "invoices", "invoice_lines", "payments")
     cursor_field = "created"
     # It plans after the list streams: it reconciles only the kinds they do not rescan.
     plans_after_others = True
@@ -81,7 +79,8 @@ class EventsStream(Stream):
 
     # -- planning -----------------------------------------------------------------------------
 
-    def plan(self, state: StreamState, *, full: bool) -> list[Slice]:
+    def plan(self, state: StreamState, *, full: bool,
+             planned: Mapping[str, Sequence[Slice]] | None = None) -> list[Slice]:
         saved = saved_plan(state, key="run")
         if saved is not None:
             self.run = saved

@@ -130,23 +130,23 @@ class ListStream(Stream):
 
 class CustomersStream(ListStream):
     name = "customers"
-    entity = "clients"
+    entities = ("clients", "contacts")
     resource = RESOURCES["customer"]
 
 
 class InvoicesStream(ListStream):
     name = "invoices"
-    entity = "invoices"
+    entities = ("invoices", "invoice_lines", "payments")
     resource = RESOURCES["invoice"]
 
 
 class ChargesStream(ListStream):
     name = "charges"
-    entity = "payments"
+    entities = ("payments",)
     resource = RESOURCES["charge"]
 
 
 class PaymentIntentsStream(ListStream):
     name = "payment_intents"
-    entity = "payments"
+    entities = ("payments",)
     resource = RESOURCES["payment_intent"]
