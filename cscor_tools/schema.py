@@ -269,6 +269,8 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "notifications", "ntf", "Messages sent about clients: emails, chat messages, alerts.",
             _f("channel", S, NONE, "How it was sent.", nullable=False, enum=("email", "slack")),
+            _f("direction", S, NONE, "outbound: sent by the business; inbound: received by it.",
+               enum=("outbound", "inbound")),
             _f("client_id", S, NONE, "The client it concerns, where known.",
                references="clients"),
             _f("contact_id", S, NONE, "The person it was sent to, where known.",
@@ -282,6 +284,19 @@ ENTITIES: dict[str, Entity] = {
             _f("thread_id", S, NONE, "Thread it belongs to, where threaded."),
             _f("reply_count", INT, NONE, "Replies in its thread."),
             _f("edited_at", T, NONE, "When it was last edited."),
+        ),
+        _entity(
+            "integrations", "itg",
+            "What the workspace's connected accounts say of themselves: a Resend sending "
+            "domain, a Slack workspace. Never keys, tokens or DNS record values.",
+            _f("provider", S, NONE, "The connector that reported it (resend, slack…).",
+               nullable=False),
+            _f("kind", S, NONE, "What it is.", nullable=False,
+               enum=("email_domain", "slack_workspace")),
+            _f("name", S, NONE, "Its name at the provider: a domain, a workspace name."),
+            _f("domain", S, NONE, "Web domain or URL host the provider gives it."),
+            _f("region", S, NONE, "Where the provider serves it from (us-east-1…)."),
+            _f("status", S, NONE, "Its state at the provider (verified, pending, failed…)."),
         ),
         _entity(
             "comments", "cmt", "Project comments written by the owner's team or clients.",
