@@ -123,8 +123,8 @@ def _sync(sb: Any, path: Path, concurrency: int | None, limit: float) -> dict[st
         "status": result.status,
         "requests": result.requests,
         "rows": result.rows(),
-        "listed": {k: v for k, v in details.get("objects_listed", {}).items()
-                   if k != "events"},
+        "listed": {s["stream"]: s["objects"] for s in details["streams"]
+                   if s["stream"] != "events"},
         "rows_match": live == {"clients": truth["stripe.customers"],
                                "invoices": truth["stripe.invoices"]},
     }

@@ -185,6 +185,16 @@ ENTITIES: dict[str, Entity] = {
             _f("workflow_state", S, NONE, "Where the client stands in the owner's workflow.",
                enum=("lead", "active", "on_hold", "archived")),
             _f("tags", L, NONE, "Free labels set by the owner."),
+            _f("metadata", S, TXT, "The provider's key-value metadata on the client, as a JSON "
+               "object (sorted keys): whatever the owner stored there."),
+            _f("tax_exempt", S, NONE, "Tax status at the provider.",
+               enum=("none", "exempt", "reverse")),
+            _f("preferred_locales", L, QI, "Languages the client prefers, most preferred first."),
+            _f("invoice_prefix", S, QI, "Prefix of the client's invoice numbers."),
+            _f("delinquent", B, NONE, "True when the provider saw the client's latest invoice "
+               "fail to be paid."),
+            _address("shipping", "Shipping address (the recipient's name and phone are not "
+                     "kept: a contact row holds a recipient who differs from the client)."),
             LIVEMODE,
             match_keys=("email",),
         ),
@@ -228,6 +238,8 @@ ENTITIES: dict[str, Entity] = {
             _f("subscription_id", S, NONE, "The provider subscription that produced it."),
             _f("hosted_invoice_url", S, SEC, "Payment link for the client: a capability URL.",
                format="url"),
+            _f("metadata", S, TXT, "The provider's key-value metadata on the invoice, as a JSON "
+               "object (sorted keys)."),
             LIVEMODE,
             match_keys=("number",),
         ),

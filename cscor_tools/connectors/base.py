@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -163,13 +163,7 @@ class Stream(ABC):
     def changes(self, page: Page) -> ChangeSet:
         """What a page changes in the workspace: its records normalized, rows of one id
         merged, and what the page computed itself (sweeps)."""
-        sink = RowSink()
-        for raw in page.records:
-            sink.extend(self.normalize(raw))
-        changes = sink.changes()
-        if page.extra is not None:
-            changes.merge(page.extra)
-        return changes
+        return page_changes(page, self.normalize)
 
     def finish(self, state: StreamState, slice_cursors: Mapping[str, Cursor | None]) -> Cursor:
         """The stream-level cursor to keep once every planned slice is complete."""
@@ -178,6 +172,18 @@ class Stream(ABC):
             if cursor:
                 merged.update(cursor)
         return merged
+
+
+def page_changes(page: Page, normalize: Callable[[dict[str, Any]], Iterable[Output]]) -> ChangeSet:
+    """A page's records through ``normalize``, rows of one id merged, plus the page's own
+    changes: what ``Stream.changes`` does, for a stream that binds ``normalize`` per page."""
+    sink = RowSink()
+    for raw in page.records:
+        sink.extend(normalize(raw))
+    changes = sink.changes()
+    if page.extra is not None:
+        changes.merge(page.extra)
+    return changes
 
 
 class Connector(ABC):

@@ -235,6 +235,13 @@ class Walk:
         """The pagination parameters of the next page."""
         return self.paginator.params(self.token)
 
+    def restart(self) -> None:
+        """Go back to the first page before any was read (the token a resumed walk started
+        from is gone at the provider)."""
+        if self.pages:
+            raise RuntimeError("a walk restarts only before its first page")
+        self.token = None
+
     def advance(self, body: Any, records: list[dict[str, Any]]) -> bool:
         """Take in the page just read at ``token``; True when another page follows.
 

@@ -108,6 +108,11 @@ class RestStream(Stream):
         """One page's request (rate-limited, retried, errors mapped by the HTTP client)."""
         return self.http.get(path, params=params)
 
+    def get_list(self, path: str, params: Params) -> tuple[list[dict[str, Any]], Any]:
+        """One request outside a walk (a planning probe): its records and its body."""
+        body = self.http.get(path, params=params).data
+        return self.records_of(body, path), body
+
     def records_of(self, body: Any, path: str) -> list[dict[str, Any]]:
         """The records of a body; anything but a list of objects there is an error."""
         node = body
@@ -130,12 +135,16 @@ class RestStream(Stream):
         extra = None
         if LISTED in slice.params:
             cursor[LISTED] = slice.params[LISTED]
-            if last:
+            if last and self.sweeps:
                 since = datetime.fromisoformat(slice.params[LISTED])
-                extra = ChangeSet(sweeps=[Sweep(e, self.connector.name, since, self.sweep_reason)
-                                          for e in self.sweeps])
+                extra = ChangeSet(sweeps=self.sweeps_of(slice, since))
         return Page(records, cursor, last=last, extra=extra,
                     warnings=self.warnings_of(response, path=self.path_of(slice)))
+
+    def sweeps_of(self, slice: Slice, since: datetime) -> list[Sweep]:
+        """What a complete listing of ``slice`` (begun at ``since``) sweeps: every row of
+        the ``sweeps`` entities (override to narrow the scope, e.g. a ``created`` range)."""
+        return [Sweep(e, self.connector.name, since, self.sweep_reason) for e in self.sweeps]
 
     def warnings_of(self, response: JsonResponse, *, path: str) -> tuple[str, ...]:
         return ()

@@ -4,27 +4,21 @@ Every request goes through :class:`~cscor_tools.connectors.http.HttpClient` (sha
 limiter, retries on transient errors only, one error mapping); this module adds what is
 Stripe's own: ``Stripe-Should-Retry``, redaction of the partial key Stripe echoes in some error
 messages (and of payment client secrets), which read permission a 403 lacks, what a 404 of a
-whole endpoint means, the ``{object: "list", data, has_more}`` envelope, and the time on
-Stripe's clock from the ``Date`` header.
+whole endpoint means, and the bracketed ``created`` filter.
 """
 
 from __future__ import annotations
 
-import email.utils
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from cscor_tools.connectors.http import HttpClient, JsonResponse, path_only
+from cscor_tools.connectors.http import HttpClient, path_only
 from cscor_tools.errors import (
-    BadRequestError,
     NotFoundError,
     PermissionDeniedError,
-    ProviderError,
     UnavailableError,
 )
 
@@ -104,62 +98,6 @@ class StripeHttpClient(HttpClient):
                     status=status, code=code, path=path_only(path),
                 )
         super().raise_for_status(response, body, path)
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a Stripe list: its objects newest first, and whether more follow."""
-
-    data: list[dict[str, Any]]
-    has_more: bool
-    headers: httpx.Headers
-
-    @property
-    def newest(self) -> dict[str, Any] | None:
-        return self.data[0] if self.data else None
-
-
-def list_page(http: HttpClient, path: str, params: Params) -> ListPage:
-    """GET a list endpoint; a body that is not Stripe's list envelope is an error, not []."""
-    response = http.get(path, params=list(params))
-    return parse_list(response, path)
-
-
-def parse_list(response: JsonResponse, path: str) -> ListPage:
-    body = response.data
-    if (
-        not isinstance(body, Mapping)
-        or not isinstance(body.get("data"), list)
-        or not isinstance(body.get("has_more"), bool)
-    ):
-        raise BadRequestError("Stripe", "the response is not a Stripe list", path=path,
-                              status=response.status)
-    data = body["data"]
-    for item in data:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise ProviderError("Stripe", "a list item has no id", path=path)
-    return ListPage(data, body["has_more"], response.headers)
-
-
-def retrieve(http: HttpClient, path: str) -> dict[str, Any]:
-    body = http.get(path).data
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise ProviderError("Stripe", "the response is not a Stripe object", path=path)
-    return body
-
-
-def server_time(headers: httpx.Headers) -> int | None:
-    """Unix seconds on the server's clock, from its ``Date`` header (None when absent)."""
-    value = headers.get("date")
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def created_params(gte: int | None = None, lt: int | None = None,

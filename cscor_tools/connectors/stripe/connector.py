@@ -36,8 +36,6 @@ connector only reads, all of it on the hot path.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from typing import Any, ClassVar
 
 from cscor_tools.connectors.base import Connector, ConnectorSettings
@@ -97,54 +95,12 @@ class StripeConnector(Connector):
             )
         self.api_version = API_VERSION
         self._mode = key_mode(secret)
-        self._lock = threading.Lock()
-        self._scans: dict[str, str] = {}
-        self._newest: int | None = None
-        self._listed: Counter[str] = Counter()
-        self._reconcile: dict[str, Any] | None = None
 
     def http_headers(self) -> dict[str, str]:
         return {"Stripe-Version": self.api_version}
 
-    # -- what streams tell each other within one run ------------------------------------------
-
-    def note_scan(self, obj: str, mode: str, newest: int) -> None:
-        """A list stream planned a ``full``, ``new`` or ``reconcile`` scan of ``obj`` whose
-        newest object was created at ``newest``."""
-        with self._lock:
-            self._scans[obj] = mode
-            self._newest = max(self._newest or newest, newest)
-
-    def scan_mode(self, obj: str) -> str | None:
-        with self._lock:
-            return self._scans.get(obj)
-
-    def newest_created(self) -> int | None:
-        """The newest ``created`` any list stream saw while planning: a lower bound of
-        Stripe's "now" for a run that finds no events."""
-        with self._lock:
-            return self._newest
-
-    def note_reconcile(self, objects: list[str], reason: str) -> None:
-        with self._lock:
-            self._reconcile = {"objects": objects, "reason": reason}
-
-    def count_listed(self, what: str, count: int) -> None:
-        with self._lock:
-            self._listed[what] += count
-
     # -- the run log ----------------------------------------------------------------------------
 
     def run_details(self) -> dict[str, Any]:
-        with self._lock:
-            details: dict[str, Any] = {
-                "base_url": self.settings.base_url,
-                "api_version": self.api_version,
-                "key_mode": self._mode,
-                "objects_listed": dict(sorted(self._listed.items())),
-            }
-            if self._scans:
-                details["scans"] = dict(sorted(self._scans.items()))
-            if self._reconcile:
-                details["reconcile"] = dict(self._reconcile)
-        return details
+        return {"base_url": self.settings.base_url, "api_version": self.api_version,
+                "key_mode": self._mode}

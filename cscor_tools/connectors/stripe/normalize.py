@@ -15,6 +15,7 @@ wallet and 3-D Secure details never leave the provider's JSON.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,6 +109,15 @@ def _address(value: Any) -> Any:
     return address if any(v is not None for v in address.values()) else None
 
 
+def _metadata(value: Any) -> Any:
+    """Stripe metadata as canonical JSON text; an empty object is no metadata."""
+    if value is _ABSENT:
+        return value
+    if not isinstance(value, dict) or not value:
+        return None
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class Context:
     """How an object was read: under which API version, when, and (for an event payload)
@@ -116,6 +126,9 @@ class Context:
     version: str | None
     synced_at: datetime
     updated_at: datetime | None = None
+    #: the object is a complete current snapshot (an event's), so what it no longer names
+    #: (a customer's contact person) is gone
+    snapshot: bool = False
 
 
 def _base(entity: str, obj: dict[str, Any], ctx: Context, created: Any = _ABSENT) -> Row:
@@ -156,6 +169,12 @@ def client_row(obj: dict[str, Any], ctx: Context) -> Row:
     _put(row, "balance", _get(obj, "balance"))
     # Stripe's description is the account owner's free note on the customer.
     _put(row, "notes", _get(obj, "description"))
+    _put(row, "metadata", _metadata(_get(obj, "metadata")))
+    _copy(row, obj, ("tax_exempt", "preferred_locales", "invoice_prefix", "delinquent"))
+    shipping = _get(obj, "shipping")
+    if shipping is not _ABSENT:
+        _put(row, "shipping", _address(shipping.get("address") if isinstance(shipping, dict)
+                                       else None))
     return row
 
 
@@ -242,6 +261,7 @@ def invoice_row(obj: dict[str, Any], ctx: Context) -> Row:
     _put(row, "period_start", _time(_get(obj, "period_start")))
     _put(row, "period_end", _time(_get(obj, "period_end")))
     _put(row, "subscription_id", invoice_subscription(obj))
+    _put(row, "metadata", _metadata(_get(obj, "metadata")))
     return row
 
 

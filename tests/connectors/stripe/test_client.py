@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
@@ -12,22 +13,25 @@ from cscor_tools.connectors import load_connector
 from cscor_tools.connectors.base import Secret
 from cscor_tools.connectors.settings import connector_settings
 from cscor_tools.connectors.stripe import API_VERSION, StripeConnector
-from cscor_tools.connectors.stripe.client import (
-    StripeHttpClient,
-    list_page,
-    redact_keys,
-    redact_secrets,
-    retrieve,
-)
+from cscor_tools.connectors.stripe.client import StripeHttpClient, redact_keys, redact_secrets
+from cscor_tools.connectors.stripe.streams import CustomersStream
 from cscor_tools.errors import (
     AuthenticationError,
-    BadRequestError,
     ConfigError,
     NotFoundError,
     PermissionDeniedError,
+    UnexpectedResponseError,
 )
 
 KEY = "rk_test_FAKEnotAkey01"  # obviously fake, shaped like a restricted key
+
+
+def list_page(http: StripeHttpClient, path: str, params: Any) -> Any:
+    return http.get(path, params=params).data
+
+
+def retrieve(http: StripeHttpClient, path: str) -> Any:
+    return http.get(path).data
 
 
 def client(handler: Any, **kw: Any) -> StripeHttpClient:
@@ -146,14 +150,24 @@ def test_stripe_should_retry_makes_an_error_transient() -> None:
                               json={"error": {"message": "lock_timeout"}}),
                httpx.Response(200, json={"object": "list", "data": [], "has_more": False})]
     http = client(lambda request: answers.pop(0))
-    assert list_page(http, "/v1/invoices", []).data == []
+    assert list_page(http, "/v1/invoices", [])["data"] == []
     assert http.stats.retries == 1
 
 
-def test_a_body_that_is_not_a_list_is_an_error_not_an_empty_page() -> None:
-    http = client(lambda request: httpx.Response(200, json={"data": None}))
-    with pytest.raises(BadRequestError, match="not a Stripe list"):
-        list_page(http, "/v1/customers", [])
+@pytest.mark.parametrize("body", [{"data": None}, {"has_more": False}, [], "text",
+                                  {"data": [{"id": "cus_1", "created": 1}]}])
+def test_a_body_that_is_not_a_list_is_an_unexpected_response_not_an_empty_page(
+    body: Any,
+) -> None:
+    settings = connector_settings(StripeConnector, Config(), env={"STRIPE_API_KEY": KEY})
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    connector = StripeConnector(dataclasses.replace(settings, transport=transport))
+    stream = CustomersStream(connector)
+    with pytest.raises(UnexpectedResponseError) as err:
+        stream.make_plan("full", None)
+    message = str(err.value)
+    assert message.startswith("Stripe on /v1/customers: stream customers: unexpected response")
+    assert err.value.exit_code == 5
 
 
 def test_redact_secrets_removes_keys_and_client_secrets(example: Any) -> None:

@@ -9,17 +9,19 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from cscor_tools.connectors.base import Secret
-from cscor_tools.connectors.stripe.client import StripeHttpClient
+from cscor_tools.config import Config
+from cscor_tools.connectors.base import Page
+from cscor_tools.connectors.settings import connector_settings
+from cscor_tools.connectors.stripe import StripeConnector
+from cscor_tools.connectors.stripe.events import EventsStream
 from cscor_tools.connectors.stripe.feed import (
     HORIZON,
-    EventFeed,
-    event_changes,
+    EventRef,
     horizon_passed,
-    ref,
+    version_warnings,
 )
-from cscor_tools.connectors.stripe.listing import StripePage
-from cscor_tools.errors import ProviderError
+from cscor_tools.connectors.stripe.feed import replay as feed_replay
+from cscor_tools.errors import PaginationLoopError, ProviderError
 from cscor_tools.schema import make_id
 
 T0 = 1_790_000_000
@@ -74,15 +76,21 @@ class EventLog:
         return httpx.Response(200, json={"object": "list", "data": page, "has_more": more,
                                          "url": "/v1/events"})
 
-    def client(self) -> StripeHttpClient:
-        return StripeHttpClient("Stripe", "https://api.stripe.test",
-                                credential=Secret("sk_test_feed"),
-                                transport=httpx.MockTransport(self.handler))
+    def stream(self) -> EventsStream:
+        settings = connector_settings(StripeConnector, Config(),
+                                      env={"STRIPE_API_KEY": "sk_test_feed"},
+                                      base_url="https://api.stripe.test",
+                                      transport=httpx.MockTransport(self.handler))
+        return EventsStream(StripeConnector(settings))
+
+
+def ref(event: Any) -> EventRef:
+    return EventRef.of(event)
 
 
 def replay(log: EventLog, position: Any, since: int | None, until: Any) -> list[str]:
     seen = []
-    for events, _ in EventFeed(log.client()).pages(position, since, until):
+    for events, _ in feed_replay(log.stream(), position, since, until):
         seen += [e["id"] for e in events]
     return seen
 
@@ -131,32 +139,35 @@ def test_a_cursor_event_that_expires_mid_run_fails_clearly_and_skips_nothing() -
 
 def test_horizon_by_the_newest_event_and_by_retrieval() -> None:
     log = EventLog(30)
-    http = log.client()
+    stream = log.stream()
     head = ref(log.events[0])
-    cursor = {"event": ref(log.events[-1])}
-    assert not horizon_passed(cursor, head, http)  # the cursor event is still kept
+    cursor = ref(log.events[-1])
+    assert not horizon_passed(cursor, None, head, stream)  # the cursor event is still kept
     log.gone_before = log.events[-1]["created"] + 1
-    assert horizon_passed(cursor, head, http)  # it is gone: events after it may be too
-    old = {"event": {"id": "evt_x", "created": head["created"] - HORIZON}}
+    assert horizon_passed(cursor, None, head, stream)  # it is gone: events after it may be too
+    old = EventRef("evt_x", head.created - HORIZON)
     before = len(log.requests)
-    assert horizon_passed(old, head, http)  # decided without a request
+    assert horizon_passed(old, None, head, stream)  # decided without a request
     assert len(log.requests) == before
-    assert horizon_passed(cursor, None, http)  # no events left at all
-    assert not horizon_passed({"since": head["created"] - 10}, head, http)
-    assert horizon_passed({"since": head["created"] - HORIZON}, head, http)
+    assert horizon_passed(cursor, None, None, stream)  # no events left at all
+    assert not horizon_passed(None, head.created - 10, head, stream)
+    assert horizon_passed(None, head.created - HORIZON, head, stream)
 
 
 def test_event_changes_apply_in_order_later_wins_and_deletion_sticks() -> None:
     customer = {"id": "cus_1", "object": "customer", "name": "a", "created": T0}
     events = [
-        {"id": "e1", "type": "customer.updated", "created": T0 + 1, "api_version": "2024-06-20",
+        {"id": "e1", "object": "event", "type": "customer.updated", "created": T0 + 1,
+         "api_version": "2024-06-20",
          "data": {"object": {**customer, "name": "b"}}},
-        {"id": "e2", "type": "customer.deleted", "created": T0 + 2,
+        {"id": "e2", "object": "event", "type": "customer.deleted", "created": T0 + 2,
          "api_version": "2026-10-28.endive", "data": {"object": {**customer, "name": "c"}}},
-        {"id": "e3", "type": "customer.updated", "created": T0 + 3,
+        {"id": "e3", "object": "event", "type": "customer.updated", "created": T0 + 3,
          "api_version": "2026-10-28.endive", "data": {"object": {**customer, "name": "d"}}},
     ]
-    changes, warnings = event_changes(StripePage(copy.deepcopy(events), None), "2026-10-28.endive")
+    stream = EventLog(0).stream()
+    changes = stream.changes(Page(copy.deepcopy(events), None))
+    warnings = version_warnings(events, "2026-10-28.endive")
     (row,) = changes.upserts["clients"]
     assert row["id"] == make_id("clients", "stripe", "cus_1")
     assert row["deleted"] is True and "customer.deleted e2" in row["deleted_reason"]
@@ -166,6 +177,26 @@ def test_event_changes_apply_in_order_later_wins_and_deletion_sticks() -> None:
 
 
 def test_an_event_without_its_object_is_an_error_not_a_skip() -> None:
-    bad = [{"id": "e1", "type": "customer.updated", "created": T0, "data": {}}]
+    bad = [{"id": "e1", "object": "event", "type": "customer.updated", "created": T0,
+            "data": {}}]
     with pytest.raises(ProviderError, match="carries no object"):
-        event_changes(StripePage(bad, None), "v")
+        EventLog(0).stream().changes(Page(bad, None))
+
+
+def test_a_feed_that_repeats_a_page_fails_the_stream_naming_the_cursor() -> None:
+    log = EventLog(250)
+    served = log.handler
+
+    def stuck(request: httpx.Request) -> httpx.Response:
+        # A broken server: ending_before is ignored, the same page comes back each time.
+        q = dict(parse_qsl(request.url.query.decode()))
+        if "ending_before" in q:
+            q["ending_before"] = log.events[-1]["id"]
+            request = httpx.Request("GET", request.url.copy_with(params=q))
+        return served(request)
+
+    log.handler = stuck  # type: ignore[method-assign]
+    with pytest.raises(PaginationLoopError) as err:
+        replay(log, ref(log.events[-1]), None, ref(log.events[0]))
+    assert "Stripe on /v1/events: stream events" in str(err.value)
+    assert "cursor" in str(err.value)

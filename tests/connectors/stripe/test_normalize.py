@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cscor_tools.connectors.stripe import normalize as n
-from cscor_tools.connectors.stripe.changes import RowSink, add_object
+from cscor_tools.connectors.stripe.objects import object_rows
+from cscor_tools.records import RowSink
 from cscor_tools.schema import ENTITIES, make_id
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -19,8 +20,11 @@ CTX = n.Context("2026-10-28.endive", NOW)
 
 def rows_of(obj: dict[str, Any], **kw: Any) -> dict[str, list[dict[str, Any]]]:
     sink = RowSink()
-    assert add_object(sink, obj, version="v1", synced_at=NOW, **kw)
+    context = n.Context("v1", NOW, kw.pop("updated_at", None),
+                        snapshot=kw.pop("from_event", False))
+    sink.extend(object_rows(obj, context, **kw))
     changes = sink.changes()
+    assert changes, "an object of a kind we read gives rows"
     out = {e: list(r) for e, r in changes.upserts.items()}
     for entity, stones in changes.tombstones.items():
         out[f"{entity}.tombstones"] = list(stones)  # type: ignore[arg-type]
@@ -33,6 +37,28 @@ def test_every_row_uses_only_schema_columns(example: Any) -> None:
             for row in rows:
                 unknown = set(row) - set(ENTITIES[entity].column_names)
                 assert not unknown, (name, entity, unknown)
+
+
+def test_a_customer_keeps_what_an_owner_needs(example: Any) -> None:
+    customer = example("customer")
+    customer.update(metadata={"plan": "gold", "crm_id": "A-17"}, tax_exempt="reverse",
+                    preferred_locales=["de", "en"], invoice_prefix="ACME01", delinquent=True,
+                    shipping={"name": "Acme GmbH", "phone": "+49 30 1234",
+                              "address": {"line1": "Hauptstr. 1", "city": "Berlin",
+                                          "postal_code": "10115", "country": "DE"}})
+    (row,) = rows_of(customer)["clients"]
+    assert row["metadata"] == '{"crm_id":"A-17","plan":"gold"}'
+    assert (row["tax_exempt"], row["preferred_locales"], row["invoice_prefix"],
+            row["delinquent"]) == ("reverse", ["de", "en"], "ACME01", True)
+    assert row["shipping"] == {"line1": "Hauptstr. 1", "line2": None, "city": "Berlin",
+                               "postal_code": "10115", "state": None, "country": "DE"}
+    customer.update(metadata={}, shipping=None)
+    (row,) = rows_of(customer)["clients"]
+    assert row["metadata"] is None and row["shipping"] is None
+    invoice = example("invoice")
+    invoice["metadata"] = {"order": "42"}
+    (inv,) = rows_of(invoice)["invoices"]
+    assert inv["metadata"] == '{"order":"42"}'
 
 
 def test_customer_becomes_a_client(example: Any) -> None:
