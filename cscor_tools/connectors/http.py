@@ -184,9 +184,6 @@ class HttpClient:
     def get(self, path: str, params: Any = None) -> JsonResponse:
         return self.request("GET", path, params=params)
 
-    def post_form(self, path: str, data: Mapping[str, Any]) -> JsonResponse:
-        return self.request("POST", path, data=data)
-
     def request(
         self,
         method: str,

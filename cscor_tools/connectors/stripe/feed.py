@@ -80,7 +80,7 @@ def type_params() -> list[tuple[str, str | int]]:
     return [("types[]", t) for t in EVENT_TYPES]
 
 
-def event_rows(event: dict[str, Any], *, provider: str = "Stripe") -> Iterator[Output]:
+def event_rows(event: dict[str, Any], *, provider: str) -> Iterator[Output]:
     """The rows one event's object gives, as of the event (a plain function of the event)."""
     obj = (event.get("data") or {}).get("object")
     if not isinstance(obj, dict):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 #: no Stripe object is older than Stripe; an earlier one only costs an extra probe round
@@ -64,7 +64,6 @@ class Plan:
     bounds: tuple[int, ...]
     open_below: bool
     high_water: int
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def windows(self) -> list[Window]:
         """Newest first: the recent end of an account is usually the densest, and reading
@@ -77,12 +76,12 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "bounds": list(self.bounds), "open": self.open_below,
-                "hw": self.high_water, **({"extra": dict(self.extra)} if self.extra else {})}
+                "hw": self.high_water}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
         return cls(str(data["mode"]), tuple(int(b) for b in data["bounds"]), bool(data["open"]),
-                   int(data["hw"]), dict(data.get("extra") or {}))
+                   int(data["hw"]))
 
 
 def split(start: int, end: int, count: int) -> tuple[int, ...]:
