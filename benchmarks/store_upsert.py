@@ -29,6 +29,7 @@ from cscor_tools.store.ddl import column_type, quote
 def make_rows(n: int) -> list[dict[str, Any]]:
     base = datetime(2025, 1, 1, tzinfo=UTC)
     now = datetime.now(UTC)
+    columns = ENTITIES["clients"].column_names
     rows = []
     for i in range(n):
         row = provenance("clients", "bench", f"c{i}", synced_at=now,
@@ -39,6 +40,8 @@ def make_rows(n: int) -> list[dict[str, Any]]:
             address={"line1": f"{i} Main Street", "city": "Lyon", "country": "FR"},
             tags=["bench", f"t{i % 7}"], notes=None, workflow_state="active", livemode=False,
         )
+        for column in columns:  # fields the schema gains later load as NULL on both paths
+            row.setdefault(column, None)
         rows.append(row)
     return rows
 

@@ -1,7 +1,11 @@
 """What a workspace store is: the contract both backends keep, and the logic they share.
 
-A backend supplies a DB-API connection, its placeholder style, value codecs, its bulk upsert
-and its lock; everything written here in plain SQL runs unchanged on SQLite and PostgreSQL.
+Everything written here (and in ``writes.py``, the writes of a transaction) in plain SQL runs
+unchanged on SQLite and PostgreSQL: transactions, upsert rules, tombstones, sweeps, cursors,
+the run log and migrations. A backend supplies only
+what differs between the two (the hooks at the end of :class:`Store`): its connection and
+driver errors, its placeholder, value codecs, its bulk route for an upsert, how a transaction
+begins, how it lists its columns, and its lock.
 """
 
 from __future__ import annotations
@@ -9,26 +13,17 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cscor_tools.errors import StoreError
-from cscor_tools.records import (
-    ChangeSet,
-    CursorUpdate,
-    Row,
-    StreamState,
-    Sweep,
-    Tombstone,
-    merge_rows,
-)
+from cscor_tools.records import ChangeSet, CursorUpdate, Row, StreamState
 from cscor_tools.schema import ENTITIES, Entity, FieldType, entity
+from cscor_tools.store import migrations
 from cscor_tools.store.ddl import Dialect, quote
-
-#: columns of a tombstone that an ordinary upsert may set but never clear
-TOMBSTONE_COLUMNS = ("deleted", "deleted_at", "deleted_reason")
+from cscor_tools.store.writes import Transaction
 
 
 @dataclass(frozen=True)
@@ -46,30 +41,6 @@ class RunRecord:
     details: dict[str, Any]
 
 
-class Transaction(ABC):
-    """Writes that commit together or not at all."""
-
-    @abstractmethod
-    def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
-        """Insert or update rows by id; returns how many distinct rows were written."""
-
-    @abstractmethod
-    def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
-        """Mark existing rows deleted; returns how many rows exist and were marked."""
-
-    @abstractmethod
-    def sweep(self, sweep: Sweep, at: datetime) -> int:
-        """Tombstone the rows of a listed scope that the listing did not touch."""
-
-    @abstractmethod
-    def set_cursor(self, update: CursorUpdate) -> None:
-        """Record (or, with cursor None, forget) where a stream slice stands."""
-
-    @abstractmethod
-    def clear_slices(self, connector: str, stream: str) -> None:
-        """Forget every slice cursor of a stream, keeping its stream-level cursor."""
-
-
 class Store(ABC):
     """A workspace: the entity tables, sync cursors, the run log and the workspace lock."""
 
@@ -77,14 +48,34 @@ class Store(ABC):
     #: where the store lives, fit to print (never holds a password)
     location: str
 
+    #: the DB-API connection (for fast read paths, e.g. exports that stream raw rows)
+    _conn: Any
+    #: how deep in nested ``transaction()`` blocks we are (0: none open)
+    _depth: int = 0
+
     # -- lifecycle --------------------------------------------------------------------------
 
-    @abstractmethod
     def migrate(self) -> list[str]:
         """Bring the database to the current schema; returns the names of steps applied."""
+        applied: list[str] = []
+        p = self.ph
+        with self.transaction():
+            self._lock_migrations()
+            self._execute(migrations.migrations_table_ddl(self.dialect))
+            done = [r[0] for r in self._query('SELECT "name" FROM "cscor_migrations"')]
+            for step in migrations.pending(done):
+                step.apply(self._execute, self.dialect)
+                self._execute(
+                    f'INSERT INTO "cscor_migrations" ("name", "applied_at") VALUES ({p}, {p})',
+                    (step.name, self._encode_time(datetime.now(UTC))),
+                )
+                applied.append(step.name)
+            for statement in migrations.missing_column_statements(self._columns(), self.dialect):
+                self._execute(statement)
+        return applied
 
-    @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        self._conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -92,11 +83,32 @@ class Store(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def connection(self) -> Any:
+        """The underlying connection, for fast read paths (exports) that stream raw rows."""
+        return self._conn
+
     # -- writing ----------------------------------------------------------------------------
 
-    @abstractmethod
-    def transaction(self) -> AbstractContextManager[Transaction]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+
+        Nested use joins the outer transaction: the outermost block decides.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield Transaction(self)
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with self._driver_errors(), self._outermost_transaction():
+                yield Transaction(self)
+        finally:
+            self._depth = 0
 
     def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
         """Insert or update rows by id in one transaction."""
@@ -184,8 +196,14 @@ class Store(ABC):
     # -- run log ----------------------------------------------------------------------------
 
     def start_run(self, kind: str, name: str, details: dict[str, Any] | None = None) -> int:
+        p = self.ph
         with self.transaction():
-            return self._insert_run(kind, name, datetime.now(UTC), details or {})
+            return self._insert_returning_id(
+                'INSERT INTO "cscor_runs" ("kind", "name", "started_at", "status", "details") '
+                f"VALUES ({p}, {p}, {p}, 'running', {p})",
+                (kind, name, self._encode_time(datetime.now(UTC)),
+                 self._encode_json(details or {})),
+            )
 
     def finish_run(
         self,
@@ -247,8 +265,6 @@ class Store(ABC):
     def count(self, entity_name: str, *, include_deleted: bool = True) -> int:
         ent = entity(entity_name)
         where = "" if include_deleted else ' WHERE NOT "deleted"'
-        if self.dialect == "sqlite" and where:
-            where = ' WHERE "deleted" = 0'
         ((n,),) = self._query(f"SELECT COUNT(*) FROM {quote(ent.name)}{where}")
         return int(n)
 
@@ -284,7 +300,7 @@ class Store(ABC):
         select = ", ".join(quote(n) for n in names)
         filters, params = self._time_filters(since, until)
         if not include_deleted:
-            filters.append('NOT "deleted"' if self.dialect == "postgresql" else '"deleted" = 0')
+            filters.append('NOT "deleted"')
         last_id: str | None = None
         decoders = [self._decoder(ent, n) for n in names]
         while True:
@@ -352,16 +368,31 @@ class Store(ABC):
 
     #: the DB-API placeholder of this backend
     ph: str = "?"
+    #: the driver's exception classes, reported as StoreError naming the workspace
+    driver_errors: tuple[type[Exception], ...] = ()
 
     @abstractmethod
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement inside the current transaction; returns rows affected."""
+    def _outermost_transaction(self) -> AbstractContextManager[None]:
+        """Begin a transaction; commit when the block ends, roll back if it raises."""
 
     @abstractmethod
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def _bulk_upsert(
+        self, ent: Entity, columns: Sequence[str], rows: Sequence[Row], on_conflict: str
+    ) -> None:
+        """Insert ``rows`` (each carrying every column) by the fastest route, resolving
+        conflicts with the ``ON CONFLICT …`` clause given."""
 
     @abstractmethod
-    def _insert_run(self, kind: str, name: str, at: datetime, details: dict[str, Any]) -> int: ...
+    def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT of one row and return the id it was given."""
+
+    @abstractmethod
+    def _columns(self) -> dict[str, set[str]]:
+        """The columns of every table of the workspace, by table."""
+
+    @abstractmethod
+    def _lock_migrations(self) -> None:
+        """Make a concurrent migration of the same database wait (inside the transaction)."""
 
     @abstractmethod
     def _encode_time(self, value: datetime) -> Any: ...
@@ -370,10 +401,45 @@ class Store(ABC):
     def _decode_time(self, value: Any) -> datetime: ...
 
     @abstractmethod
-    def _encode_json(self, value: Any) -> Any: ...
-
-    @abstractmethod
     def _decode_json(self, value: Any) -> Any: ...
+
+    def _encode_json(self, value: Any) -> Any:
+        return dumps_json(value)
+
+    def _describe_error(self, exc: BaseException) -> str:
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except self.driver_errors as exc:
+            raise StoreError(f"{self.location}: {self._describe_error(exc)}") from exc
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement inside the current transaction; returns rows affected."""
+        with self._driver_errors():
+            rowcount: int = self._conn.execute(sql, params).rowcount
+            return rowcount
+
+    def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> int:
+        """Run one statement per parameter tuple; returns the rows affected in all."""
+        if not params:
+            return 0
+        with self._driver_errors():
+            cursor = self._conn.cursor()
+            try:
+                cursor.executemany(sql, params)
+                rowcount: int = cursor.rowcount
+                return rowcount
+            finally:
+                cursor.close()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._driver_errors():
+            rows: list[tuple[Any, ...]] = self._conn.execute(sql, params).fetchall()
+            return rows
 
     def _decoder(self, ent: Entity, column: str) -> Any:
         ftype = ent.field(column).type
@@ -408,53 +474,6 @@ def _decode_row(names: Sequence[str], decoders: Sequence[Any], raw: Sequence[Any
         n: (dec(v) if v is not None else None)
         for n, dec, v in zip(names, decoders, raw, strict=False)
     }
-
-
-def group_by_columns(
-    ent: Entity, rows: Sequence[Row]
-) -> Iterator[tuple[tuple[str, ...], list[Row]]]:
-    """Deduplicate rows by id and group them by the set of columns they carry, so a partial
-    row never blanks the columns it lacks.
-
-    Rows of one id merge as writing them one after another would leave the row (see
-    ``records.merge_rows``): a later row wins on the columns it carries, and the columns only an
-    earlier one carries survive — a link row naming a payment's invoice and the payment's
-    own row, read in two pages written together, both count.
-    """
-    latest: dict[str, Row] = {}
-    for row in rows:
-        try:
-            row_id = row["id"]
-        except KeyError:
-            raise StoreError(f"{ent.name}: a row without an id cannot be stored") from None
-        earlier = latest.get(row_id)
-        latest[row_id] = row if earlier is None else merge_rows(earlier, row)
-    groups: dict[tuple[str, ...], list[Row]] = {}
-    for row in latest.values():
-        groups.setdefault(tuple(row), []).append(row)
-    for columns, group in groups.items():
-        unknown = [c for c in columns if not ent.has_field(c)]
-        if unknown:
-            raise StoreError(f"{ent.name} has no column {unknown[0]!r}")
-        yield columns, group
-
-
-def upsert_assignments(columns: Sequence[str], table: str) -> str:
-    """The SET list of an upsert: tombstone columns are sticky (a deleted row stays deleted
-    when an older page that still listed it is written after the deletion)."""
-    sets = []
-    t = quote(table)
-    for c in columns:
-        if c == "id":
-            continue
-        q = quote(c)
-        if c == "deleted":
-            sets.append(f"{q} = ({t}.{q} OR excluded.{q})")
-        elif c in TOMBSTONE_COLUMNS:
-            sets.append(f"{q} = COALESCE({t}.{q}, excluded.{q})")
-        else:
-            sets.append(f"{q} = excluded.{q}")
-    return ", ".join(sets)
 
 
 _CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)

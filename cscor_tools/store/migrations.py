@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cscor_tools.schema import ENTITIES
 from cscor_tools.store.ddl import Dialect, column_definition, create_statements, quote
 
-Execute = Callable[[str], None]
+Execute = Callable[[str], object]
 
 
 @dataclass(frozen=True)

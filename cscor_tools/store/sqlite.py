@@ -15,16 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from cscor_tools.errors import StoreError, WorkspaceLockedError
-from cscor_tools.records import CursorUpdate, Row, Sweep, Tombstone
-from cscor_tools.schema import Entity, FieldType, entity
-from cscor_tools.store import migrations
-from cscor_tools.store.base import (
-    Store,
-    Transaction,
-    dumps_json,
-    group_by_columns,
-    upsert_assignments,
-)
+from cscor_tools.records import Row
+from cscor_tools.schema import Entity, FieldType
+from cscor_tools.store.base import Store, dumps_json
 from cscor_tools.store.ddl import quote
 
 
@@ -77,93 +70,12 @@ def encode_rows(ent: Entity, columns: Sequence[str], rows: Sequence[Row]) -> lis
     return list(zip(*encoded_columns, strict=True))
 
 
-class _SQLiteTransaction(Transaction):
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
-        self._conn = store._conn
-
-    def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
-        ent = entity(entity_name)
-        written = 0
-        for columns, group in group_by_columns(ent, rows):
-            cols = list(columns)
-            if "synced_at" not in cols:
-                cols.append("synced_at")
-                now = datetime.now(UTC)
-                group = [{**r, "synced_at": now} for r in group]
-            sql = (
-                f"INSERT INTO {quote(ent.name)} ({', '.join(quote(c) for c in cols)}) "
-                f"VALUES ({', '.join('?' * len(cols))}) "
-                f'ON CONFLICT ("id") DO UPDATE SET {upsert_assignments(cols, ent.name)}'
-            )
-            self._conn.executemany(sql, encode_rows(ent, cols, group))
-            written += len(group)
-        return written
-
-    def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
-        ent = entity(entity_name)
-        cur = self._conn.executemany(
-            f"UPDATE {quote(ent.name)} SET \"deleted\" = 1, "
-            '"deleted_at" = COALESCE("deleted_at", ?), '
-            '"deleted_reason" = COALESCE("deleted_reason", ?), "synced_at" = ? WHERE "id" = ?',
-            [
-                (encode_time(s.deleted_at), s.reason, encode_time(synced_at), s.id)
-                for s in stones
-            ],
-        )
-        return cur.rowcount
-
-    def sweep(self, sweep: Sweep, at: datetime) -> int:
-        ent = entity(sweep.entity)
-        where = ['"source" = ?', '"synced_at" < ?', '"deleted" = 0']
-        params: list[Any] = [sweep.source, encode_time(sweep.listed_since)]
-        if sweep.created_from is not None:
-            where.append('"created_at" >= ?')
-            params.append(encode_time(sweep.created_from))
-        if sweep.created_to is not None:
-            where.append('"created_at" < ?')
-            params.append(encode_time(sweep.created_to))
-        cur = self._conn.execute(
-            f'UPDATE {quote(ent.name)} SET "deleted" = 1, "deleted_at" = ?, '
-            f'"deleted_reason" = ?, "synced_at" = ? WHERE {" AND ".join(where)}',
-            [encode_time(at), sweep.reason, encode_time(at), *params],
-        )
-        return cur.rowcount
-
-    def set_cursor(self, update: CursorUpdate) -> None:
-        if update.cursor is None:
-            self._conn.execute(
-                'DELETE FROM "cscor_sync_state" WHERE "connector" = ? AND "stream" = ? '
-                'AND "slice" = ?',
-                (update.connector, update.stream, update.slice),
-            )
-            return
-        self._conn.execute(
-            'INSERT INTO "cscor_sync_state" ("connector", "stream", "slice", "cursor", '
-            '"updated_at") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("connector", "stream", "slice") '
-            'DO UPDATE SET "cursor" = excluded."cursor", "updated_at" = excluded."updated_at"',
-            (
-                update.connector,
-                update.stream,
-                update.slice,
-                dumps_json(update.cursor),
-                encode_time(datetime.now(UTC)),
-            ),
-        )
-
-    def clear_slices(self, connector: str, stream: str) -> None:
-        self._conn.execute(
-            'DELETE FROM "cscor_sync_state" WHERE "connector" = ? AND "stream" = ? '
-            "AND \"slice\" <> ''",
-            (connector, stream),
-        )
-
-
 class SQLiteStore(Store):
     """A workspace in one SQLite file (``:memory:`` for a throwaway one)."""
 
     dialect = "sqlite"
     ph = "?"
+    driver_errors = (sqlite3.Error,)
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
@@ -186,64 +98,47 @@ class SQLiteStore(Store):
             self._conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the workspace: {exc}") from exc
-        self._depth = 0
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def migrate(self) -> list[str]:
-        applied: list[str] = []
-        with self.transaction():
-            self._conn.execute(migrations.migrations_table_ddl("sqlite"))
-            done = [r[0] for r in self._conn.execute('SELECT "name" FROM "cscor_migrations"')]
-            for step in migrations.pending(done):
-                step.apply(self._run_ddl, "sqlite")
-                self._conn.execute(
-                    'INSERT INTO "cscor_migrations" ("name", "applied_at") VALUES (?, ?)',
-                    (step.name, encode_time(datetime.now(UTC))),
-                )
-                applied.append(step.name)
-            existing = {
-                name: {r[1] for r in self._conn.execute(f"PRAGMA table_info({quote(name)})")}
-                for (name,) in self._conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                ).fetchall()
-            }
-            for statement in migrations.missing_column_statements(existing, "sqlite"):
-                self._conn.execute(statement)
-        return applied
-
-    def _run_ddl(self, sql: str) -> None:
-        self._conn.execute(sql)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        if self._depth:
-            # Nested use joins the outer transaction: the outermost block decides.
-            self._depth += 1
-            try:
-                yield _SQLiteTransaction(self)
-            finally:
-                self._depth -= 1
-            return
+    def _outermost_transaction(self) -> Iterator[None]:
         try:
+            # IMMEDIATE: a writer takes the write lock up front instead of failing half-way.
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
-        self._depth = 1
         try:
-            yield _SQLiteTransaction(self)
+            yield
         except BaseException:
-            self._depth = 0
             self._conn.execute("ROLLBACK")
             raise
-        else:
-            self._depth = 0
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._conn.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: commit failed: {exc}") from exc
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._conn.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: commit failed: {exc}") from exc
+
+    def _lock_migrations(self) -> None:
+        pass  # BEGIN IMMEDIATE took the write lock: a second migration waits for it already
+
+    def _bulk_upsert(
+        self, ent: Entity, columns: Sequence[str], rows: Sequence[Row], on_conflict: str
+    ) -> None:
+        self._conn.executemany(
+            f"INSERT INTO {quote(ent.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) {on_conflict}",
+            encode_rows(ent, columns, rows),
+        )
+
+    def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:
+        rowid = self._conn.execute(sql, params).lastrowid
+        assert rowid is not None
+        return rowid
+
+    def _columns(self) -> dict[str, set[str]]:
+        return {
+            name: {r[1] for r in self._query(f"PRAGMA table_info({quote(name)})")}
+            for (name,) in self._query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
@@ -273,43 +168,14 @@ class SQLiteStore(Store):
         finally:
             os.close(fd)
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            return self._conn.execute(sql, params).rowcount
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
-
-    def _insert_run(self, kind: str, name: str, at: datetime, details: dict[str, Any]) -> int:
-        cur = self._conn.execute(
-            'INSERT INTO "cscor_runs" ("kind", "name", "started_at", "status", "details") '
-            "VALUES (?, ?, ?, 'running', ?)",
-            (kind, name, encode_time(at), dumps_json(details)),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
     def _encode_time(self, value: datetime) -> Any:
         return encode_time(value)
 
     def _decode_time(self, value: Any) -> datetime:
         return decode_time(value)
 
-    def _encode_json(self, value: Any) -> Any:
-        return dumps_json(value)
-
     def _decode_json(self, value: Any) -> Any:
         return None if value is None else json.loads(value)
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The underlying connection, for fast read paths (exports) that stream raw rows."""
-        return self._conn
 
 
 def _create_owner_only(path: Path) -> None:

@@ -1,0 +1,150 @@
+"""The writes of a transaction, written once over the backend hooks of :class:`Store`.
+
+Upserts group rows by the columns they carry and hand each group to the backend's bulk
+route; tombstones, sweeps and cursors are plain SQL that both dialects run as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cscor_tools.errors import StoreError
+from cscor_tools.records import CursorUpdate, Row, Sweep, Tombstone, merge_rows
+from cscor_tools.schema import Entity, entity
+from cscor_tools.store.ddl import quote
+
+if TYPE_CHECKING:
+    from cscor_tools.store.base import Store
+
+#: columns of a tombstone that an ordinary upsert may set but never clear
+TOMBSTONE_COLUMNS = ("deleted", "deleted_at", "deleted_reason")
+
+
+class Transaction:
+    """Writes that commit together or not at all (get one from :meth:`Store.transaction`)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
+        """Insert or update rows by id; returns how many distinct rows were written."""
+        ent = entity(entity_name)
+        written = 0
+        for columns, group in group_by_columns(ent, rows):
+            cols = list(columns)
+            if "synced_at" not in cols:
+                cols.append("synced_at")
+                now = datetime.now(UTC)
+                group = [{**r, "synced_at": now} for r in group]
+            on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {upsert_assignments(cols, ent.name)}'
+            self._store._bulk_upsert(ent, cols, group, on_conflict)
+            written += len(group)
+        return written
+
+    def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
+        """Mark existing rows deleted; returns how many rows exist and were marked."""
+        store, p = self._store, self._store.ph
+        enc = store._encode_time
+        return store._executemany(
+            f'UPDATE {quote(entity(entity_name).name)} SET "deleted" = TRUE, '
+            f'"deleted_at" = COALESCE("deleted_at", {p}), '
+            f'"deleted_reason" = COALESCE("deleted_reason", {p}), "synced_at" = {p} '
+            f'WHERE "id" = {p}',
+            [(enc(s.deleted_at), s.reason, enc(synced_at), s.id) for s in stones],
+        )
+
+    def sweep(self, sweep: Sweep, at: datetime) -> int:
+        """Tombstone the rows of a listed scope that the listing did not touch."""
+        store, p = self._store, self._store.ph
+        enc = store._encode_time
+        where = [f'"source" = {p}', f'"synced_at" < {p}', 'NOT "deleted"']
+        params: list[Any] = [sweep.source, enc(sweep.listed_since)]
+        if sweep.created_from is not None:
+            where.append(f'"created_at" >= {p}')
+            params.append(enc(sweep.created_from))
+        if sweep.created_to is not None:
+            where.append(f'"created_at" < {p}')
+            params.append(enc(sweep.created_to))
+        return store._execute(
+            f'UPDATE {quote(entity(sweep.entity).name)} SET "deleted" = TRUE, '
+            f'"deleted_at" = {p}, "deleted_reason" = {p}, "synced_at" = {p} '
+            f'WHERE {" AND ".join(where)}',
+            [enc(at), sweep.reason, enc(at), *params],
+        )
+
+    def set_cursor(self, update: CursorUpdate) -> None:
+        """Record (or, with cursor None, forget) where a stream slice stands."""
+        store, p = self._store, self._store.ph
+        key = (update.connector, update.stream, update.slice)
+        if update.cursor is None:
+            store._execute(
+                f'DELETE FROM "cscor_sync_state" WHERE "connector" = {p} AND "stream" = {p} '
+                f'AND "slice" = {p}',
+                key,
+            )
+            return
+        store._execute(
+            'INSERT INTO "cscor_sync_state" ("connector", "stream", "slice", "cursor", '
+            f'"updated_at") VALUES ({p}, {p}, {p}, {p}, {p}) '
+            'ON CONFLICT ("connector", "stream", "slice") DO UPDATE SET '
+            '"cursor" = excluded."cursor", "updated_at" = excluded."updated_at"',
+            (*key, store._encode_json(update.cursor), store._encode_time(datetime.now(UTC))),
+        )
+
+    def clear_slices(self, connector: str, stream: str) -> None:
+        """Forget every slice cursor of a stream, keeping its stream-level cursor."""
+        p = self._store.ph
+        self._store._execute(
+            f'DELETE FROM "cscor_sync_state" WHERE "connector" = {p} AND "stream" = {p} '
+            "AND \"slice\" <> ''",
+            (connector, stream),
+        )
+
+
+def group_by_columns(
+    ent: Entity, rows: Sequence[Row]
+) -> Iterator[tuple[tuple[str, ...], list[Row]]]:
+    """Deduplicate rows by id and group them by the set of columns they carry, so a partial
+    row never blanks the columns it lacks.
+
+    Rows of one id merge as writing them one after another would leave the row (see
+    ``records.merge_rows``): a later row wins on the columns it carries, and the columns only an
+    earlier one carries survive — a link row naming a payment's invoice and the payment's
+    own row, read in two pages written together, both count.
+    """
+    latest: dict[str, Row] = {}
+    for row in rows:
+        try:
+            row_id = row["id"]
+        except KeyError:
+            raise StoreError(f"{ent.name}: a row without an id cannot be stored") from None
+        earlier = latest.get(row_id)
+        latest[row_id] = row if earlier is None else merge_rows(earlier, row)
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for row in latest.values():
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        unknown = [c for c in columns if not ent.has_field(c)]
+        if unknown:
+            raise StoreError(f"{ent.name} has no column {unknown[0]!r}")
+        yield columns, group
+
+
+def upsert_assignments(columns: Sequence[str], table: str) -> str:
+    """The SET list of an upsert: tombstone columns are sticky (a deleted row stays deleted
+    when an older page that still listed it is written after the deletion)."""
+    sets = []
+    t = quote(table)
+    for c in columns:
+        if c == "id":
+            continue
+        q = quote(c)
+        if c == "deleted":
+            sets.append(f"{q} = ({t}.{q} OR excluded.{q})")
+        elif c in TOMBSTONE_COLUMNS:
+            sets.append(f"{q} = COALESCE({t}.{q}, excluded.{q})")
+        else:
+            sets.append(f"{q} = excluded.{q}")
+    return ", ".join(sets)
