@@ -276,6 +276,12 @@ class HttpClient:
                 return str(body["message"]), body.get("name") or body.get("code")
         return "no details given", None
 
+    def credential_hint(self) -> str:
+        """Which credential to look at when the provider refuses one (never its value)."""
+        if not self.credential_env:
+            return ""
+        return f" Check {self.credential_env}: the credential may be invalid or lack a permission."
+
     def retry_after(self, response: httpx.Response) -> float | None:
         return parse_retry_after(response.headers.get("retry-after"))
 
@@ -301,8 +307,8 @@ class HttpClient:
             raise AuthenticationError(self.provider, self.credential_env, path=where)
         if status == 403:
             raise PermissionDeniedError(
-                self.provider, f"permission denied: {message}", status=status, code=code,
-                path=where,
+                self.provider, f"permission denied: {message.rstrip('.')}.{self.credential_hint()}",
+                status=status, code=code, path=where,
             )
         if status == 404:
             raise NotFoundError(

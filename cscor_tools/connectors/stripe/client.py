@@ -78,7 +78,8 @@ class StripeHttpClient(HttpClient):
             message, code = self.error_details(body)
             resource = path.strip("/").split("/")
             needed = PERMISSIONS.get(resource[1] if len(resource) > 1 else "", "")
-            hint = f" Give the key the '{needed}: Read' permission." if needed else ""
+            hint = (f" Give the key in {self.credential_env} the '{needed}: Read' permission."
+                    if needed else self.credential_hint())
             raise PermissionDeniedError(
                 self.provider, f"permission denied: {message}.{hint}", status=status,
                 code=code, path=path_only(path),
