@@ -22,6 +22,7 @@ from cscor_tools.connectors.base import Connector, Slice, Stream
 from cscor_tools.errors import CscorError, ExitCode
 from cscor_tools.gc_tuning import lean_gc
 from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
+from cscor_tools.runs import RunStatus
 from cscor_tools.store.base import Store
 
 log = logging.getLogger("cscor_tools.sync")
@@ -56,7 +57,7 @@ class SyncResult:
 
     connector: str
     run_id: int
-    status: str  # succeeded | reconciled | partial | failed
+    status: RunStatus  # succeeded | reconciled | partial | failed
     full: bool
     streams: list[StreamResult]
     requests: dict[str, float]
@@ -69,12 +70,12 @@ class SyncResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.status == "succeeded":
+        if self.status == RunStatus.SUCCEEDED:
             return ExitCode.OK
-        if self.status == "reconciled":
+        if self.status == RunStatus.RECONCILED:
             return ExitCode.RECONCILED
         codes = {s.error_code for s in self.streams if s.error_code is not None}
-        if self.status == "failed" and len(codes) == 1:
+        if self.status == RunStatus.FAILED and len(codes) == 1:
             # Every stream failed for the same kind of reason (a revoked key, say): say which.
             return ExitCode(codes.pop())
         return ExitCode.PARTIAL
@@ -160,7 +161,8 @@ def sync(
             with lean_gc():
                 results = _Run(store, connector, streams, full, observer).execute()
         except BaseException as exc:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            status = (RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt)
+                      else RunStatus.FAILED)
             store.finish_run(run_id, status, error=_describe(exc),
                              counts={"requests": connector.stats.as_dict()})
             raise
@@ -190,15 +192,15 @@ def sync(
     return result
 
 
-def _overall_status(results: Sequence[StreamResult]) -> str:
+def _overall_status(results: Sequence[StreamResult]) -> RunStatus:
     failed = [r for r in results if r.status != "ok"]
     if failed and len(failed) == len(results):
-        return "failed"
+        return RunStatus.FAILED
     if failed:
-        return "partial"
+        return RunStatus.PARTIAL
     if any(r.reconciled for r in results):
-        return "reconciled"
-    return "succeeded"
+        return RunStatus.RECONCILED
+    return RunStatus.SUCCEEDED
 
 
 def _describe(exc: BaseException) -> str:

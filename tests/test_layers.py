@@ -16,7 +16,7 @@ LAYERS = [
     {"sync", "imports", "export"},
     {"connectors", "store", "formats", "minimize", "policies", "sandbox"},
     {
-        "schema", "schema_render", "errors", "config", "records", "logs", "gc_tuning",
+        "schema", "schema_render", "errors", "config", "records", "runs", "logs", "gc_tuning",
         "_version",
     },
 ]

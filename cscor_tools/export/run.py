@@ -40,6 +40,7 @@ from cscor_tools.minimize import (
     resolve_hash_key,
 )
 from cscor_tools.minimize.policy import parse_moment
+from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES
 from cscor_tools.store import Store, open_store
 from cscor_tools.store.arrow import (
@@ -163,11 +164,12 @@ def export_bundle(
                 bundle.commit()
         except BaseException as exc:
             with contextlib.suppress(Exception):  # the error that stopped the export matters more
-                workspace.finish_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+                workspace.finish_run(run_id, RunStatus.FAILED,
+                                     error=f"{type(exc).__name__}: {exc}")
             raise
         workspace.finish_run(
             run_id,
-            "ok",
+            RunStatus.SUCCEEDED,
             counts={f.entity: f.rows for f in files},
             details={
                 "format": format,

@@ -32,6 +32,7 @@ from cscor_tools.imports.rejects import RejectsWriter, default_rejects_path
 from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
 from cscor_tools.imports.rowplan import PlanOptions, RowBuilder, RowRejected
 from cscor_tools.imports.sniff import detect_format
+from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES, utc_now
 from cscor_tools.store import Store, Transaction, is_postgres_url, open_store, open_workspace
 
@@ -218,7 +219,8 @@ class _Run:
                     self._import_part(tx, entity, source, fmt, verbatim, rejects)
         except BaseException as exc:
             if run_id is not None:
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                status = (RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt)
+                          else RunStatus.FAILED)
                 self.store.finish_run(run_id, status, counts=result.counts(),
                                       error=str(exc)[:500], details=self._details(details))
             raise
@@ -227,7 +229,7 @@ class _Run:
         if result.format != "bundle":
             result.sha256 = result.files[0].sha256
         if run_id is not None:
-            status = "partial" if result.rejected else "ok"
+            status = RunStatus.PARTIAL if result.rejected else RunStatus.SUCCEEDED
             self.store.finish_run(run_id, status, counts=result.counts(),
                                   details=self._details(details))
         return result

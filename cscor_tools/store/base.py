@@ -20,6 +20,7 @@ from typing import Any
 
 from cscor_tools.errors import StoreError
 from cscor_tools.records import ChangeSet, CursorUpdate, Row, StreamState
+from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES, Entity, FieldType, entity
 from cscor_tools.store import migrations
 from cscor_tools.store.ddl import Dialect, quote
@@ -35,7 +36,8 @@ class RunRecord:
     name: str
     started_at: datetime
     ended_at: datetime | None
-    status: str
+    #: a RunStatus (an older store's "ok" reads as succeeded)
+    status: RunStatus | str
     counts: dict[str, Any]
     error: str | None
     details: dict[str, Any]
@@ -200,15 +202,15 @@ class Store(ABC):
         with self.transaction():
             return self._insert_returning_id(
                 'INSERT INTO "cscor_runs" ("kind", "name", "started_at", "status", "details") '
-                f"VALUES ({p}, {p}, {p}, 'running', {p})",
-                (kind, name, self._encode_time(datetime.now(UTC)),
+                f"VALUES ({p}, {p}, {p}, {p}, {p})",
+                (kind, name, self._encode_time(datetime.now(UTC)), RunStatus.RUNNING.value,
                  self._encode_json(details or {})),
             )
 
     def finish_run(
         self,
         run_id: int,
-        status: str,
+        status: RunStatus,
         *,
         counts: dict[str, Any] | None = None,
         error: str | None = None,
@@ -217,7 +219,7 @@ class Store(ABC):
         sets = ['"ended_at" = {p}', '"status" = {p}', '"counts" = {p}', '"error" = {p}']
         params: list[Any] = [
             self._encode_time(datetime.now(UTC)),
-            status,
+            RunStatus(status).value,
             self._encode_json(counts or {}),
             error,
         ]
@@ -231,10 +233,11 @@ class Store(ABC):
     def interrupt_stale_runs(self, kind: str, name: str) -> int:
         """Mark runs left 'running' by a killed process; call only while holding the lock."""
         with self.transaction():
+            p = self.ph
             return self._execute(
-                f'UPDATE "cscor_runs" SET "status" = \'interrupted\' WHERE "kind" = {self.ph} '
-                f'AND "name" = {self.ph} AND "status" = \'running\'',
-                (kind, name),
+                f'UPDATE "cscor_runs" SET "status" = {p} WHERE "kind" = {p} AND "name" = {p} '
+                f'AND "status" = {p}',
+                (RunStatus.INTERRUPTED.value, kind, name, RunStatus.RUNNING.value),
             )
 
     def runs(self, limit: int = 20, kind: str | None = None) -> list[RunRecord]:
@@ -252,7 +255,7 @@ class Store(ABC):
                 name=r[2],
                 started_at=self._decode_time(r[3]),
                 ended_at=self._decode_time(r[4]) if r[4] is not None else None,
-                status=r[5],
+                status=RunStatus.from_stored(r[5]),
                 counts=self._decode_json(r[6]) or {},
                 error=r[7],
                 details=self._decode_json(r[8]) or {},

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES
 from cscor_tools.store.ddl import Dialect, column_definition, create_statements, quote
 
@@ -41,9 +42,18 @@ def _workspace_keys(execute: Execute, dialect: Dialect) -> None:
         )
 
 
+def _run_status_words(execute: Execute, dialect: Dialect) -> None:
+    # Imports and exports wrote "ok" where syncs wrote "succeeded": one word now (RunStatus).
+    execute(
+        f"UPDATE \"cscor_runs\" SET \"status\" = '{RunStatus.SUCCEEDED.value}' "
+        "WHERE \"status\" = 'ok'"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_workspace_keys", _workspace_keys),
+    Migration("0003_run_status_words", _run_status_words),
 )
 
 MIGRATIONS_TABLE = "cscor_migrations"

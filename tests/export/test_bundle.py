@@ -70,7 +70,7 @@ def test_layout_and_manifest(seeded: Store, tmp_path: Path, fmt: str) -> None:
     assert rows == {n: seeded.count(n, include_deleted=False) for n in ENTITIES}
     assert m["datapackage"]["sha256"] == hashlib.sha256(files["datapackage.json"]).hexdigest()
     run = seeded.runs(1, kind="export")[0]
-    assert (run.status, run.name, run.counts) == ("ok", "pseudonymized", rows)
+    assert (run.status, run.name, run.counts) == ("succeeded", "pseudonymized", rows)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
