@@ -10,6 +10,7 @@ import click
 from cscor_tools.cli.app import app
 from cscor_tools.cli.output import print_json, print_table
 from cscor_tools.connectors import available_connectors, load_connector
+from cscor_tools.connectors.settings import connector_settings
 from cscor_tools.errors import CscorError
 from cscor_tools.workspace import init_workspace, workspace_status
 
@@ -51,15 +52,16 @@ def connectors(ctx: click.Context, as_json: bool) -> None:
             entry["error"] = str(exc)
             rows.append(entry)
             continue
-        env_name = a.config.connector(name).credential_env or cls.credential_env
+        # The settings a sync would run with (flags beat env beat cscor.toml): the same
+        # function resolves them, so what this lists is what `cscor sync` would use.
+        settings = connector_settings(cls, a.config, env=os.environ)
+        env_name = settings.credential_env
         entry.update(
             title=cls.title,
             streams=[s.name for s in cls.stream_classes],
             credential_env=env_name,
-            credential_set=bool(env_name and os.environ.get(env_name)) if env_name else None,
-            base_url=a.config.connector(name).base_url
-            or (os.environ.get(cls.base_url_env) if cls.base_url_env else None)
-            or cls.default_base_url,
+            credential_set=settings.credential is not None if env_name else None,
+            base_url=settings.base_url,
         )
         rows.append(entry)
     if as_json:

@@ -87,3 +87,27 @@ def test_connectors_lists_installed_ones_as_json() -> None:
     result = CliRunner().invoke(cli, ["connectors", "--json"])
     assert result.exit_code == 0
     assert isinstance(json.loads(result.output), list)
+
+
+def test_connectors_shows_the_settings_a_sync_would_use(tmp_path: Path) -> None:
+    """Flags beat the environment beat cscor.toml, for `cscor connectors` as for `cscor sync`."""
+    from cscor_tools.config import load_config
+    from cscor_tools.connectors import available_connectors, load_connector
+    from cscor_tools.connectors.settings import connector_settings
+
+    cfg = tmp_path / "cscor.toml"
+    cfg.write_text(
+        '[connectors.stripe]\nbase_url = "http://file.example"\n'
+        'credential_env = "MY_STRIPE_KEY"\n'
+    )
+    env = {"STRIPE_API_BASE": "http://env.example", "MY_STRIPE_KEY": "rk_test_fake"}
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "connectors", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    listed = {e["name"]: e for e in json.loads(result.output)}
+    stripe = listed["stripe"]
+    assert stripe["base_url"] == "http://env.example"  # the environment beats the file
+    assert (stripe["credential_env"], stripe["credential_set"]) == ("MY_STRIPE_KEY", True)
+    config = load_config(cfg)
+    for name in available_connectors():
+        settings = connector_settings(load_connector(name), config, env=env)
+        assert listed[name]["base_url"] == settings.base_url, name
