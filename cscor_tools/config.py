@@ -8,6 +8,7 @@ literal key in a file that gets committed or shared is a leak waiting to happen,
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -135,7 +136,37 @@ def parse_config(data: Mapping[str, Any], file: Path | None = None) -> Config:
     workspace = data.get("workspace")
     if workspace is not None and not isinstance(workspace, str):
         raise ConfigError(f"{where}: workspace must be a string")
+    problem = workspace_location_problem(workspace) if workspace is not None else None
+    if problem:
+        raise ConfigError(f"{where}: workspace: {problem}")
     return Config(workspace, connectors, jobs, file)
+
+
+#: URL schemes a workspace location may have (anything else with "://" is a mistake)
+WORKSPACE_SCHEMES = ("postgresql", "postgres", "sqlite")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):/")
+
+
+def workspace_location_problem(location: str) -> str | None:
+    """Why ``location`` cannot name a workspace, or None when it can.
+
+    A workspace is a SQLite file path (or ``sqlite:///PATH``) or a ``postgresql://`` URL;
+    anything else that looks like a URL is refused rather than taken for a file name.
+    """
+    if not location.strip():
+        return "the workspace location is empty"
+    match = _SCHEME.match(location)
+    if match is None:
+        return None
+    scheme = match.group(1).lower()
+    if scheme not in WORKSPACE_SCHEMES:
+        return (
+            f"unknown workspace URL scheme {scheme!r}: use a SQLite file path, "
+            "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+        )
+    if scheme == "sqlite" and not location.lower().startswith("sqlite:///"):
+        return "a SQLite workspace URL has three slashes: sqlite:///PATH"
+    return None
 
 
 def resolve_workspace(flag: str | None, config: Config, env: Mapping[str, str] = os.environ) -> str:

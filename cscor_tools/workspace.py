@@ -107,7 +107,7 @@ def sync_connector(
     )
     connector = cls(settings)
     own_store = store is None
-    target = store if store is not None else open_workspace(workspace, cfg)
+    target = store if store is not None else open_workspace(workspace, cfg, create=True)
     try:
         return sync(target, connector, full=full, observer=observer)
     finally:

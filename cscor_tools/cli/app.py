@@ -10,7 +10,7 @@ import click
 
 from cscor_tools import logs
 from cscor_tools._version import __version__
-from cscor_tools.config import Config, load_config
+from cscor_tools.config import Config, load_config, workspace_location_problem
 from cscor_tools.errors import CscorError, ExitCode
 
 
@@ -63,6 +63,15 @@ class CscorGroup(click.Group):
             ctx.exit(int(ExitCode.INTERNAL))
 
 
+def _workspace_location(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    problem = workspace_location_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
 @click.group(cls=CscorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cscor")
 @click.option(
@@ -70,6 +79,7 @@ class CscorGroup(click.Group):
     "-w",
     envvar="CSCOR_WORKSPACE",
     metavar="PATH|URL",
+    callback=_workspace_location,
     help="Workspace store: a SQLite file (default ./workspace.db) or a postgresql:// URL. "
     "[env: CSCOR_WORKSPACE]",
 )

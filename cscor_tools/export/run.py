@@ -129,7 +129,7 @@ def export_bundle(
     window = _window(chosen, since, until)
     plans = plan_policy(chosen, names)
     bundle = Bundle(out, zip=zip, overwrite=overwrite)  # checks `out` before any work
-    workspace = store if isinstance(store, Store) else open_store(store)
+    workspace = store if isinstance(store, Store) else open_store(store, create=False)
     try:
         job = _Job(
             format=format,

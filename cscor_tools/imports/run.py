@@ -351,7 +351,7 @@ def _open_target(workspace: str | None, config: Config | None, dry_run: bool) ->
         path = location.removeprefix("sqlite:///")
         if not is_postgres_url(location) and path != ":memory:" and not Path(path).exists():
             return open_store(":memory:")
-    return open_workspace(workspace, config)
+    return open_workspace(workspace, config, create=True)
 
 
 @contextmanager

@@ -26,6 +26,12 @@ from cscor_tools.store import migrations
 from cscor_tools.store.ddl import Dialect, quote
 from cscor_tools.store.writes import Transaction
 
+#: what to say where a command that only reads finds no workspace
+NO_WORKSPACE = (
+    "no workspace here. Check the location (--workspace, CSCOR_WORKSPACE or cscor.toml), "
+    "or create one: cscor init (cscor sync and cscor import create one too)"
+)
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -75,6 +81,10 @@ class Store(ABC):
             for statement in migrations.missing_column_statements(self._columns(), self.dialect):
                 self._execute(statement)
         return applied
+
+    def is_workspace(self) -> bool:
+        """Whether the database holds a workspace already (``migrate`` has run on it)."""
+        return migrations.MIGRATIONS_TABLE in self._columns()
 
     def close(self) -> None:
         self._conn.close()

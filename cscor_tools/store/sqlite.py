@@ -17,7 +17,7 @@ from typing import Any
 from cscor_tools.errors import StoreError, WorkspaceLockedError
 from cscor_tools.records import Row
 from cscor_tools.schema import Entity, FieldType
-from cscor_tools.store.base import Store, dumps_json
+from cscor_tools.store.base import NO_WORKSPACE, Store, dumps_json
 from cscor_tools.store.ddl import quote
 
 
@@ -35,7 +35,7 @@ def encode_time(value: datetime) -> str:
 # Rows repeat their times (a page's synced_at, an invoice's created on each of its lines,
 # billing periods): a cache hit costs a tenth of formatting. Only UTC times are cached: equal
 # and hash ignore ``fold``, so two instants of a fall-back hour elsewhere would share an entry.
-_encode_utc_cached = functools.lru_cache(maxsize=1 << 16)(encode_time)
+_encode_utc_cached = functools.lru_cache(maxsize=1 << 12)(encode_time)
 
 
 def _encode_time_cached(value: datetime) -> str:
@@ -77,14 +77,16 @@ class SQLiteStore(Store):
     ph = "?"
     driver_errors = (sqlite3.Error,)
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        """Open the workspace file at ``path``; with ``create`` a missing file is created
+        owner-only (its folder must exist), without it a missing file is an error."""
         self.path = str(path)
         self.location = self.path
         self._memory_locks: set[str] = set()
         self._memory_guard = threading.Lock()
+        if self.path != ":memory:":
+            _check_or_create(Path(self.path), create)
         try:
-            if self.path != ":memory:":
-                _create_owner_only(Path(self.path))
             # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE so that
             # a writer takes the write lock up front instead of failing half-way through.
             self._conn = sqlite3.connect(
@@ -178,12 +180,26 @@ class SQLiteStore(Store):
         return None if value is None else json.loads(value)
 
 
-def _create_owner_only(path: Path) -> None:
-    """Create the database file readable by its owner only: it holds personal data."""
-    if path.exists():
+def _check_or_create(path: Path, create: bool) -> None:
+    """Create the database file readable by its owner only (it holds personal data), in a
+    folder that exists; or, without ``create``, insist that the file is there."""
+    if path.is_file() and (create or path.stat().st_size):
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path}: not a file, so not a workspace")
+    if not create:  # missing, or empty: opening would write a header into it
+        raise StoreError(f"{path}: {NO_WORKSPACE}")
+    if not path.parent.is_dir():
+        raise StoreError(
+            f"{path}: the folder {path.parent} does not exist; create it first "
+            "(a workspace is created in a folder, never with one)"
+        )
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it a moment ago
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the workspace: {exc.strerror}") from exc
     os.close(fd)
 
 

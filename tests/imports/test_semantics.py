@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cscor_tools.errors import StoreError
 from cscor_tools.imports import ImportStoppedError, import_file
 from cscor_tools.records import Tombstone
 from cscor_tools.schema import make_id
@@ -91,6 +92,9 @@ def test_dry_run_does_not_create_a_missing_workspace(tmp_path: Path,
     monkeypatch.setenv("CSCOR_WORKSPACE", f"sqlite:///{tmp_path / 'env.db'}")
     assert counts(import_file(path, dry_run=True)) == (3, 0, 0, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clients.csv"]
+    with pytest.raises(StoreError, match="does not exist"):  # never its folder
+        import_file(path, workspace=str(db))
+    db.parent.mkdir()
     real = import_file(path, workspace=str(db))  # a real run creates it, as always
     assert counts(real) == (3, 0, 0, 1) and db.exists()
 
