@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cscor_tools.errors import ConfigError
 
@@ -103,8 +104,12 @@ def parse_config(data: Mapping[str, Any], file: Path | None = None) -> Config:
         bad = set(raw) - _CONNECTOR_KEYS
         if bad:
             raise ConfigError(f"{where}: connectors.{name}: unknown setting {sorted(bad)[0]!r}")
+        base_url = _opt(raw, "base_url", str, where, name)
+        problem = base_url_problem(base_url) if base_url is not None else None
+        if problem:
+            raise ConfigError(f"{where}: connectors.{name}.base_url {problem}")
         connectors[name] = ConnectorConfig(
-            base_url=_opt(raw, "base_url", str, where, name),
+            base_url=base_url,
             credential_env=_opt(raw, "credential_env", str, where, name),
             rate_limit=_opt(raw, "rate_limit", (int, float), where, name),
             rate_share=_share(raw, where, name),
@@ -166,6 +171,26 @@ def workspace_location_problem(location: str) -> str | None:
         )
     if scheme == "sqlite" and not location.lower().startswith("sqlite:///"):
         return "a SQLite workspace URL has three slashes: sqlite:///PATH"
+    return None
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a provider base URL, or None when it can.
+
+    The message never repeats the URL: one that carries a key must not spread it further.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host, e.g. https://api.example.com"
+    if parts.username is not None or parts.password is not None:
+        return ("must not carry a user name, key or password: credentials come from the "
+                "environment (credential_env)")
+    if parts.query or parts.fragment:
+        return "must not carry a query string or fragment (they could hold a key)"
     return None
 
 

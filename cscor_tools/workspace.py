@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from cscor_tools.config import Config, load_config, resolve_workspace
+from cscor_tools.config import Config, base_url_problem, load_config, resolve_workspace
 from cscor_tools.connectors import available_connectors, load_connector
 from cscor_tools.connectors.settings import connector_settings
-from cscor_tools.errors import CscorError
+from cscor_tools.errors import ConfigError, CscorError
 from cscor_tools.store import Store, open_store, open_workspace
 from cscor_tools.store.base import RunRecord
 from cscor_tools.sync import SyncObserver, SyncResult, sync
@@ -105,6 +105,13 @@ def sync_connector(
         env=env if env is not None else os.environ,
         transport=transport,
     )
+    problem = base_url_problem(settings.base_url)
+    if problem:  # before any run is recorded: nothing was asked of the provider
+        raise ConfigError(
+            f"{name}: the provider base URL {problem} (it comes from --api-base, "
+            f"{cls.base_url_env or 'the environment'} or cscor.toml [connectors.{name}] "
+            "base_url)"
+        )
     connector = cls(settings)
     own_store = store is None
     target = store if store is not None else open_workspace(workspace, cfg, create=True)

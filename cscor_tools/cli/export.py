@@ -13,12 +13,15 @@ import click
 
 from cscor_tools.cli.app import app
 from cscor_tools.cli.output import print_json, print_table
+from cscor_tools.errors import RejectedInputError
 from cscor_tools.export import ExportResult, export_bundle
+from cscor_tools.export.place import check_destination
 from cscor_tools.export.run import Progress
 from cscor_tools.formats import FORMATS
 from cscor_tools.minimize import load_policy, plan_policy
 from cscor_tools.minimize.policy import parse_moment
 from cscor_tools.policies import BUILTIN
+from cscor_tools.schema import ENTITIES
 from cscor_tools.workspace import open_workspace
 
 
@@ -34,6 +37,22 @@ class _Moment(click.ParamType):
             return parse_moment(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class _Entities(click.ParamType):
+    """Comma-separated entity names of the workspace schema."""
+
+    name = "A,B"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        names = [e.strip() for e in str(value).split(",") if e.strip()]
+        unknown = [n for n in names if n not in ENTITIES]
+        if unknown or not names:
+            what = f"unknown entity {unknown[0]!r}" if unknown else "no entity named"
+            self.fail(f"{what} (entities: {', '.join(ENTITIES)})", param, ctx)
+        return names
 
 
 def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -89,7 +108,7 @@ def _show_policy(ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="NAME|FILE.toml",
     help=f"Minimization policy: {', '.join(BUILTIN)}, or a TOML file.",
 )
-@click.option("--entities", metavar="A,B", help="Only these entities (comma-separated).")
+@click.option("--entities", type=_Entities(), help="Only these entities (comma-separated).")
 @click.option("--since", type=_Moment(), help="Only rows created at or after DATE (UTC).")
 @click.option("--until", type=_Moment(), help="Only rows created before DATE (UTC).")
 @click.option("--include-deleted", is_flag=True, help="Also export tombstones (deleted = true).")
@@ -124,7 +143,7 @@ def export(
     fmt: str,
     out: Path,
     policy: str,
-    entities: str | None,
+    entities: list[str] | None,
     since: datetime | None,
     until: datetime | None,
     include_deleted: bool,
@@ -148,15 +167,23 @@ def export(
       cscor export --policy mine.toml --entities clients,invoices --out shared/
     """
     a = app(ctx)
-    names = [e.strip() for e in entities.split(",") if e.strip()] if entities else None
     zipped = as_zip or out.suffix.lower() == ".zip"
+    # What the command line got wrong is a usage error (exit 2), found before any work.
+    if since is not None and until is not None and since >= until:
+        raise click.BadParameter(
+            "the range is empty: --since must be before --until", param_hint="--since/--until"
+        )
+    try:
+        check_destination(out.absolute(), zip=zipped, overwrite=overwrite)
+    except RejectedInputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from None
     with open_workspace(a.workspace, a.config) as store, _progress(not as_json) as progress:
         result = export_bundle(
             store,
             out,
             format=fmt,
             policy=policy,
-            entities=names,
+            entities=entities,
             since=since,
             until=until,
             include_deleted=include_deleted,

@@ -8,6 +8,7 @@ import click
 
 from cscor_tools.cli.app import app
 from cscor_tools.cli.output import print_json, print_table, progress_observer
+from cscor_tools.config import base_url_problem
 from cscor_tools.errors import ConfigError, ExitCode
 from cscor_tools.sync import SyncResult
 from cscor_tools.workspace import SyncOutcome, sync_connector, sync_many
@@ -15,6 +16,55 @@ from cscor_tools.workspace import SyncOutcome, sync_connector, sync_many
 
 def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = base_url_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
+#: Exit codes from the most to the least severe. Several connectors that all failed exit
+#: with the most severe of their codes: what to fix first (a bug, the workspace, the
+#: configuration, a credential, a refused request) before what may pass by itself (an
+#: outage, a lock). Documented in README.md.
+SEVERITY: tuple[ExitCode, ...] = (
+    ExitCode.INTERNAL,
+    ExitCode.USAGE,
+    ExitCode.STORE,
+    ExitCode.CONFIG,
+    ExitCode.POLICY,
+    ExitCode.REJECTED_INPUT,
+    ExitCode.PROVIDER_AUTH,
+    ExitCode.PROVIDER_REQUEST,
+    ExitCode.PROVIDER_UNAVAILABLE,
+    ExitCode.LOCKED,
+    ExitCode.PARTIAL,
+    ExitCode.RECONCILED,
+    ExitCode.OK,
+)
+#: codes of a connector that synced something
+_SYNCED = (ExitCode.OK, ExitCode.RECONCILED, ExitCode.PARTIAL)
+
+
+def combined_exit_code(codes: list[int]) -> ExitCode:
+    """The exit code of a run of several connectors, from each connector's code.
+
+    One connector: its own code. Some failed while others synced (if only in part): partial
+    (11), never a success that hides a failure. Otherwise the most severe code by
+    :data:`SEVERITY`: of failures when all failed; else partial, reconciled (12), then 0.
+    """
+    exits = [ExitCode(c) for c in codes]
+    if not exits:
+        return ExitCode.OK
+    if len(exits) == 1:
+        return exits[0]
+    synced = [c for c in exits if c in _SYNCED]
+    if synced and len(synced) < len(exits):
+        return ExitCode.PARTIAL
+    rank = {code: i for i, code in enumerate(SEVERITY)}
+    return min(exits, key=rank.__getitem__)
 
 
 @click.command()
@@ -26,6 +76,7 @@ def _split(value: str | None) -> list[str] | None:
     "--base-url",
     "base_url",
     metavar="URL",
+    callback=_base_url,
     help="Provider base URL, e.g. a sandbox (env: STRIPE_API_BASE, RESEND_API_BASE…).",
 )
 @click.option("--rate-limit", type=float, metavar="RPS", help="Requests per second to allow.")
@@ -111,7 +162,7 @@ def run(ctx: click.Context, job: str, as_json: bool) -> None:
 
 
 def _report(outcomes: list[SyncOutcome], as_json: bool) -> int:
-    """Print what happened; returns the exit code: the most serious outcome wins."""
+    """Print what happened; returns the exit code (see :func:`combined_exit_code`)."""
     codes = []
     if as_json:
         print_json(
@@ -132,7 +183,7 @@ def _report(outcomes: list[SyncOutcome], as_json: bool) -> int:
         if not as_json:
             _print_summary(o.result)
         codes.append(int(o.result.exit_code))
-    return max(codes, default=0)
+    return int(combined_exit_code(codes))
 
 
 def _print_summary(result: SyncResult) -> None:

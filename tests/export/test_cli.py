@@ -63,7 +63,7 @@ def test_errors_map_to_exit_codes(workspace: str, tmp_path: Path) -> None:
     out = tmp_path / "b"
     assert run(workspace, "--out", str(out))[0] == 0
     code, _, stderr = run(workspace, "--out", str(out))
-    assert code == ExitCode.REJECTED_INPUT and "--overwrite" in stderr
+    assert code == ExitCode.USAGE and "--overwrite" in stderr
     assert run(workspace, "--out", str(out), "--overwrite")[0] == 0
     code, _, stderr = run(workspace, "--out", str(tmp_path / "c"), "--policy", "accounting",
                           "--entities", "comments")
