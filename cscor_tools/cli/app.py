@@ -36,8 +36,13 @@ class CscorGroup(click.Group):
     """Turns our errors into a one-line message and a documented exit code, never a traceback.
 
     Every command runs inside ``invoke``, so this is the single place the mapping happens
-    (the CLI tests drive the same path through click's CliRunner).
+    (the CLI tests drive the same path through click's CliRunner). Every command added also
+    accepts the global options after its name (``cscor sync all --log-format json``).
     """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        accept_global_options(cmd)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -121,6 +126,66 @@ def cli(
     ctx.obj = AppContext(workspace, config_path, chosen, debug, verbose)
     # Read the config now: a broken file is reported before any work starts.
     ctx.obj.config  # noqa: B018
+
+
+def _set_workspace(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        app(ctx).workspace = _workspace_location(ctx, param, value)
+
+
+def _set_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        a = app(ctx)
+        a.config_path, a._config = value, None
+        a.config  # noqa: B018 - a broken file is reported before any work starts
+
+
+def _set_log_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        a = app(ctx)
+        a.log_format = logs.configure(value, logging.DEBUG if a.verbose else logging.INFO)
+
+
+def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        a = app(ctx)
+        a.verbose = True
+        logs.configure(a.log_format, logging.DEBUG)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        app(ctx).debug = True
+
+
+def _global_options() -> list[click.Option]:
+    """The root's options, as a command after its name accepts them: given there, they
+    override what came before the command name (or from the environment)."""
+    return [
+        click.Option(["--workspace", "-w"], metavar="PATH|URL", expose_value=False,
+                     callback=_set_workspace, help="Workspace store (global option)."),
+        click.Option(["--config", "config_path"], type=click.Path(dir_okay=False),
+                     metavar="FILE", expose_value=False, callback=_set_config,
+                     help="Config file (global option)."),
+        click.Option(["--log-format"], type=click.Choice(["auto", "text", "json"]),
+                     expose_value=False, callback=_set_log_format,
+                     help="Log lines as text or JSON lines (global option)."),
+        click.Option(["--verbose", "-v"], is_flag=True, expose_value=False,
+                     callback=_set_verbose, help="Log every request and page (global option)."),
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_debug,
+                     help="Show tracebacks of internal errors (global option)."),
+    ]
+
+
+def accept_global_options(cmd: click.Command) -> None:
+    """Let ``cmd`` (and, for a group, every command in it) take the global options too."""
+    have = {opt for p in cmd.params for opt in p.opts}
+    for option in _global_options():
+        if not have & set(option.opts):
+            cmd.params.append(option)
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            accept_global_options(sub)
 
 
 def app(ctx: click.Context) -> AppContext:
