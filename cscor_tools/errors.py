@@ -9,6 +9,7 @@
     │   ├── TransientError          retried with backoff; surfaces only when retries run out
     │   │   ├── RateLimitedError    HTTP 429 (carries Retry-After)
     │   │   └── UnavailableError    5xx, connection reset, timeout, truncated body
+    │   │       └── ConnectFailedError  refused or no such host: retried briefly only
     │   └── FatalProviderError      retrying cannot help
     │       ├── AuthenticationError 401: the credential is wrong or revoked
     │       ├── PermissionDeniedError 403: the credential lacks a scope
@@ -137,6 +138,20 @@ class RateLimitedError(TransientError):
 
 class UnavailableError(TransientError):
     """5xx, a reset connection, a timeout or a truncated body."""
+
+
+class ConnectFailedError(UnavailableError):
+    """The provider's server could not be reached at all (connection refused, no such host).
+
+    Worth a retry or two (a server restarting), not the minutes of backoff an outage gets:
+    the HTTP client gives it a short retry budget of its own. Names the host and the reason.
+    """
+
+    def __init__(self, provider: str, server: str, reason: str, *,
+                 path: str | None = None) -> None:
+        super().__init__(provider, f"cannot connect to {server}: {reason}", path=path)
+        self.server = server
+        self.reason = reason
 
 
 class FatalProviderError(ProviderError):

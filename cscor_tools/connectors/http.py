@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +24,6 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -33,6 +33,7 @@ from cscor_tools.connectors.ratelimit import RateLimiter
 from cscor_tools.errors import (
     AuthenticationError,
     BadRequestError,
+    ConnectFailedError,
     NotFoundError,
     PermissionDeniedError,
     ProviderError,
@@ -116,10 +117,17 @@ TRANSIENT_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
 )
 
 
+#: attempts at a server that refuses connections or cannot be found: a server restarting gets
+#: a moment, a wrong address fails within about a second instead of minutes of backoff
+CONNECT_ATTEMPTS = 3
+
+
 def map_transport_error(provider: str, exc: httpx.TransportError, path: str) -> ProviderError:
     """The one translation of httpx transport failures into our errors (a test checks every
     httpx transport error class lands somewhere)."""
     where = path_only(path)
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectFailedError(provider, _server_of(exc), _reason_of(exc), path=where)
     if isinstance(exc, TRANSIENT_TRANSPORT_ERRORS):
         return UnavailableError(provider, f"network error: {type(exc).__name__}", path=where)
     if isinstance(exc, httpx.UnsupportedProtocol):
@@ -128,6 +136,20 @@ def map_transport_error(provider: str, exc: httpx.TransportError, path: str) -> 
     # LocalProtocolError and anything httpx adds later: our request could not be sent.
     return BadRequestError(provider, f"request could not be sent: {type(exc).__name__}",
                            path=where)
+
+
+def _server_of(exc: httpx.TransportError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # raised without a request
+        return "the server"
+    return f"{url.host}:{url.port}" if url.port is not None else url.host
+
+
+def _reason_of(exc: httpx.TransportError) -> str:
+    lines = str(exc).strip().splitlines()
+    reason = re.sub(r"^\[Errno -?\d+\]\s*", "", lines[0]) if lines else ""
+    return reason or type(exc).__name__
 
 
 class HttpClient:
@@ -196,7 +218,7 @@ class HttpClient:
         """One logical request: rate-limited, retried while transient, mapped to our errors."""
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(self.max_attempts),
+            stop=self._stop,
             wait=self._wait,
             before_sleep=self._before_sleep,
             sleep=self._sleep,
@@ -320,8 +342,15 @@ class HttpClient:
 
     # -- retry policy -----------------------------------------------------------------------
 
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        budget = CONNECT_ATTEMPTS if isinstance(exc, ConnectFailedError) else self.max_attempts
+        return state.attempt_number >= min(budget, self.max_attempts)
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ConnectFailedError):
+            return min(0.25 * 2 ** (state.attempt_number - 1), 1.0)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             return float(min(retry_after, self.max_wait))
