@@ -13,6 +13,11 @@ extrapolated linearly to the objects the connector listed. Then the sandbox muta
 objects (0.4% created, 0.5% updated, 0.1% deleted) and an incremental run is counted against
 the full one.
 
+Memory: each sync runs in a fresh child process, which reads its own peak resident memory
+(``VmHWM``), so neither the SDK measurement below nor an earlier sync's peak is counted. The
+same sync of an account a third the size runs first: memory must not grow with the account
+(peak ≤ 150 MB at the full size, at most +15% over the third).
+
 Also measured: the CPU cost of decoding one 100-invoice page with the official SDK
 (``StripeClient.v1.invoices.list``) against ``json.loads``, the figure behind the connector's
 choice of httpx for its hot path.
@@ -23,7 +28,7 @@ choice of httpx for its hot path.
 from __future__ import annotations
 
 import json
-import resource
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -55,6 +60,12 @@ def run(options: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"customers": customers, "invoices_per_customer": per_customer,
                            "latency_ms": latency, "rate_limit": limit}
     out.update(measure_decoding())
+    third = max(1, customers // 3)
+    with Sandbox(seed=11, customers=third, invoices_per_customer=per_customer,
+                 latency_ms=latency, rate_limit={"stripe": limit}, process=True) as small:
+        small.warm()
+        with tempfile.TemporaryDirectory() as tmp:
+            small_run = _sync(small, Path(tmp) / "w.db", concurrency, limit)
     with Sandbox(seed=11, customers=customers, invoices_per_customer=per_customer,
                  latency_ms=latency, rate_limit={"stripe": limit}, process=True) as sb:
         sb.warm()
@@ -82,7 +93,10 @@ def run(options: dict[str, str]) -> dict[str, Any]:
         "rate_limited_429": int(req["rate_limited"]),
         "retries": int(req["retries"]),
         "failed_requests": int(req["failed"]),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": full["peak_rss_mb"],
+        "peak_rss_mb_third_size": small_run["peak_rss_mb"],
+        "third_size_customers": third,
+        "incremental_peak_rss_mb": incremental["peak_rss_mb"],
         "sequential_objects_per_s": round(sequential["objects_per_s"], 1),
         "sequential_requests_per_s": round(sequential["requests_per_s"], 1),
         "sequential_sample": sequential["sample"],
@@ -98,26 +112,44 @@ def run(options: dict[str, str]) -> dict[str, Any]:
         "failed_requests": target(req["failed"], 0, at_least=False),
         "speedup_vs_sequential": target(speedup, 4.0),
         "incremental_request_fraction": target(fraction, 0.03, at_least=False),
+        "peak_rss_mb": target(full["peak_rss_mb"], 150.0, at_least=False),
+        "rss_growth_third_to_full": target(
+            round(full["peak_rss_mb"] / small_run["peak_rss_mb"] - 1, 3), 0.15, at_least=False),
     }
     return out
 
 
 def _sync(sb: Any, path: Path, concurrency: int | None, limit: float) -> dict[str, Any]:
+    """One sync, in a fresh process (see the module docstring), checked against the sandbox."""
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(1) as pool:
+        out: dict[str, Any] = pool.apply(
+            _sync_here, (sb.base_url("stripe"), sb.credentials("stripe"), str(path),
+                         concurrency, limit))
+    truth = sb.expected_counts()
+    out["rows_match"] = out.pop("live") == {"clients": truth["stripe.customers"],
+                                            "invoices": truth["stripe.invoices"]}
+    return out
+
+
+def _sync_here(base_url: str, key: str, path: str, concurrency: int | None,
+               limit: float) -> dict[str, Any]:
     from cscor_tools.store import open_store
     from cscor_tools.workspace import sync_connector
 
     store = open_store(path)
     try:
         started = time.perf_counter()
-        result = sync_connector("stripe", store=store, base_url=sb.base_url("stripe"),
-                                env={"STRIPE_API_KEY": sb.credentials("stripe")},
-                                rate_limit=limit, concurrency=concurrency)
+        result = sync_connector("stripe", store=store, base_url=base_url,
+                                env={"STRIPE_API_KEY": key}, rate_limit=limit,
+                                concurrency=concurrency)
         seconds = time.perf_counter() - started
-        truth = sb.expected_counts()
         live = {e: store.count(e, include_deleted=False) for e in ("clients", "invoices")}
         details = store.runs(1)[0].details
     finally:
         store.close()
+    with open("/proc/self/status") as status:
+        peak_kb = int(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
     return {
         "seconds": seconds,
         "status": result.status,
@@ -125,8 +157,8 @@ def _sync(sb: Any, path: Path, concurrency: int | None, limit: float) -> dict[st
         "rows": result.rows(),
         "listed": {s["stream"]: s["objects"] for s in details["streams"]
                    if s["stream"] != "events"},
-        "rows_match": live == {"clients": truth["stripe.customers"],
-                               "invoices": truth["stripe.invoices"]},
+        "live": live,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
     }
 
 

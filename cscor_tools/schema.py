@@ -329,7 +329,7 @@ def entity(name: str) -> Entity:
         raise KeyError(f"unknown entity {name!r}; known: {', '.join(ENTITIES)}") from None
 
 
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 14)
 def make_id(entity_name: str, source: str, source_id: str) -> str:
     """The stable workspace id of a row: the same inputs give the same id on every machine.
 

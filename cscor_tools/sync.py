@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from cscor_tools.connectors.base import Connector, Slice, Stream
+from cscor_tools.connectors.base import Connector, Page, Slice, Stream
 from cscor_tools.errors import CscorError, ExitCode
 from cscor_tools.gc_tuning import lean_gc
 from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
@@ -126,6 +126,21 @@ class LoggingObserver:
         )
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What the writer needs of a page once it is normalized (not its records)."""
+
+    cursor: Cursor | None
+    last: bool
+    objects: int
+    warnings: tuple[str, ...]
+    reconciled: bool
+
+    @classmethod
+    def of(cls, page: Page) -> _Read:
+        return cls(page.cursor, page.last, len(page.records), page.warnings, page.reconciled)
+
+
 @dataclass
 class _Task:
     stream: Stream
@@ -230,8 +245,10 @@ class _Run:
         self.stop = threading.Event()
         self.finished: set[str] = set()
         self.failed: dict[str, threading.Event] = {s.name: threading.Event() for s in streams}
+        # Normalized pages wait here for the writer: a few per reader keep the writer busy,
+        # and every waiting page is memory (a page of invoices is megabytes of rows).
         self.queue: queue.Queue[tuple[str, _Task, Any]] = queue.Queue(
-            maxsize=max(4, connector.settings.concurrency * 2)
+            maxsize=max(2, connector.settings.concurrency)
         )
 
     def execute(self) -> list[StreamResult]:
@@ -381,7 +398,7 @@ class _Run:
             self.slice_cursors[name][task.slice.key] = page.cursor
             result = results[name]
             result.pages += 1
-            result.objects += len(page.records)
+            result.objects += page.objects
             for w in page.warnings:
                 if w not in result.warnings:
                     result.warnings.append(w)
@@ -414,7 +431,8 @@ class _Run:
                     self._put(("cancelled", task, None))
                     return
                 changes = task.stream.changes(page)
-                self._put(("page", task, (page, changes)))
+                # The writer needs the rows, not the provider's JSON: let the records go now.
+                self._put(("page", task, (_Read.of(page), changes)))
                 last_flag = page.last
             self._put(("end", task, last_flag))
         except BaseException as exc:
