@@ -305,8 +305,9 @@ ENTITIES: dict[str, Entity] = {
                nullable=False),
             _f("kind", S, NONE, "What it is.", nullable=False,
                enum=("email_domain", "slack_workspace")),
-            _f("name", S, NONE, "Its name at the provider: a domain, a workspace name."),
-            _f("domain", S, NONE, "Web domain or URL host the provider gives it."),
+            _f("name", S, QI, "Its name at the provider: a domain, a workspace name (a sole "
+               "trader's may be their own name)."),
+            _f("domain", S, QI, "Web domain or URL host the provider gives it."),
             _f("region", S, NONE, "Where the provider serves it from (us-east-1…)."),
             _f("status", S, NONE, "Its state at the provider (verified, pending, failed…)."),
         ),

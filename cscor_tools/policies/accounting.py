@@ -22,6 +22,8 @@ none = "keep"
 # the country decides where VAT is due
 "clients.address" = "generalize"
 "clients.rating" = "drop"
+# reverse charge and exemptions decide the VAT on an invoice; a late payer's flag does not
+"clients.delinquent" = "drop"
 "clients.workflow_state" = "drop"
 "*.tags" = "drop"
 "invoices.customer_name" = "keep"

@@ -56,6 +56,7 @@ REVIEWED_CLEAR = {
     "*.source", "*.source_version", "*.created_at", "*.updated_at", "*.deleted",
     "*.deleted_at", "*.deleted_reason", "*.synced_at", "*.livemode",
     "clients.currency", "clients.rating", "clients.workflow_state",
+    "clients.tax_exempt", "clients.delinquent",
     "contacts.unsubscribed",
     "invoices.status", "invoices.currency", "invoices.issued_at", "invoices.due_at",
     "invoices.paid_at", "invoices.period_start", "invoices.period_end",
@@ -63,7 +64,8 @@ REVIEWED_CLEAR = {
     "invoice_lines.period_end", "invoice_lines.proration",
     "payments.kind", "payments.status", "payments.currency", "payments.method_type",
     "payments.card_brand", "payments.failure_code", "payments.paid_at",
-    "notifications.channel", "notifications.status", "notifications.sent_at",
+    "notifications.channel", "notifications.direction", "notifications.status",
+    "integrations.provider", "integrations.kind", "integrations.region", "integrations.status", "notifications.sent_at",
     "notifications.reply_count", "notifications.edited_at",
 }
 
@@ -149,7 +151,7 @@ _PROVENANCE = {"id": "keep", "source": "keep", "created_at": "keep", "updated_at
 ACCOUNTING_OUTPUT: dict[str, dict[str, str]] = {
     "clients": {**_PROVENANCE, "name": "keep", "company": "keep",
                 "address": "per sub-field", "address.country": "keep", "currency": "keep",
-                "balance": "keep"},
+                "balance": "keep", "tax_exempt": "keep"},
     "invoices": {**_PROVENANCE, "source_id": "keep", "client_id": "keep", "number": "keep",
                  "status": "keep", "currency": "keep", "subtotal": "keep", "tax": "keep",
                  "total": "keep", "amount_due": "keep", "amount_paid": "keep",
