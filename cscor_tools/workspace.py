@@ -51,6 +51,7 @@ class WorkspaceStatus:
                     "ended_at": r.ended_at.isoformat() if r.ended_at else None,
                     "counts": r.counts,
                     "error": r.error,
+                    "details": r.details,
                 }
                 for r in self.runs
             ],

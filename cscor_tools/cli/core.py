@@ -8,10 +8,11 @@ import os
 import click
 
 from cscor_tools.cli.app import app
-from cscor_tools.cli.output import print_json, print_table
+from cscor_tools.cli.output import clip, plural, print_json, print_table
 from cscor_tools.connectors import available_connectors, load_connector
 from cscor_tools.connectors.settings import connector_settings
 from cscor_tools.errors import CscorError
+from cscor_tools.store import RunRecord
 from cscor_tools.workspace import init_workspace, workspace_status
 
 
@@ -93,7 +94,8 @@ def _credential_note(entry: dict[str, object]) -> str:
 
 
 @click.command()
-@click.option("--runs", default=10, show_default=True, help="How many recent runs to show.")
+@click.option("--runs", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many recent runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def status(ctx: click.Context, runs: int, as_json: bool) -> None:
@@ -124,7 +126,7 @@ def status(ctx: click.Context, runs: int, as_json: bool) -> None:
     )
     print_table(
         "Recent runs",
-        ["id", "kind", "name", "status", "started", "ended", "error"],
+        ["id", "kind", "name", "status", "started", "ended", "what", "error"],
         [
             (
                 r.id,
@@ -133,11 +135,36 @@ def status(ctx: click.Context, runs: int, as_json: bool) -> None:
                 r.status,
                 r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                 r.ended_at.strftime("%H:%M:%S") if r.ended_at else "",
-                (r.error or "")[:80],
+                _what(r),
+                clip(r.error or "", 120),
             )
             for r in report.runs
         ],
     )
+    imported = [(r.id, r.name, _sha256(r)) for r in report.runs if r.kind == "import"]
+    if imported:  # in full, on a line of their own: to compare with `sha256sum FILE`
+        print_table("Imported files", ["run", "file", "sha256"], imported)
+
+
+def _sha256(run: RunRecord) -> str:
+    d = run.details
+    return str(d.get("sha256") or d.get("manifest_sha256") or "")
+
+
+def _what(run: RunRecord) -> str:
+    """What a run worked on, in a few words: an import's file and its sha256 (the run log's
+    record of exactly which file it was), an export's bundle, a sync's rows."""
+    d = run.details
+    if run.kind == "import":
+        digest = _sha256(run)
+        what = "bundle, manifest sha256" if d.get("manifest_sha256") else "sha256"
+        return f"{what} {digest[:12]}…" if digest else ""
+    if run.kind == "export":
+        return f"{d.get('format', '')} to {d['out']}" if d.get("out") else ""
+    rows = run.counts.get("rows")
+    if isinstance(rows, dict) and rows:
+        return plural(sum(v for v in rows.values() if isinstance(v, int)), "row") + " written"
+    return ""
 
 
 @click.command()

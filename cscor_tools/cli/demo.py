@@ -7,7 +7,7 @@ import logging
 import click
 
 from cscor_tools.cli.app import app
-from cscor_tools.cli.output import print_json, print_table
+from cscor_tools.cli.output import plural, print_json, print_table
 
 
 @click.command()
@@ -48,7 +48,7 @@ def demo(
         return
     for sync in result.syncs:
         r = sync.requests
-        click.echo(f"{sync.connector}: {sync.status}, {int(r['requests'])} requests in "
+        click.echo(f"{sync.connector}: {sync.status}, {plural(r['requests'], 'request')} in "
                    f"{sync.duration_s:.1f}s")
     for name, why in result.skipped.items():
         click.echo(f"{name}: skipped ({why})")
@@ -60,7 +60,8 @@ def demo(
     click.echo(f"Workspace: {result.workspace}")
     if result.export is not None:
         ex = result.export
-        click.echo(f"Bundle:    {ex.out}  ({ex.rows} rows in {len(ex.files)} files, "
+        click.echo(f"Bundle:    {ex.out}  ({plural(ex.rows, 'row')} in "
+                   f"{plural(len(ex.files), 'file')}, "
                    f"{ex.bytes:,} bytes, policy {ex.policy})")
     click.echo(f"Done in {result.duration_s:.1f}s. Look around: "
                f"cscor --workspace {result.workspace} status")

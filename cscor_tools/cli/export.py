@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from cscor_tools.cli.app import app
-from cscor_tools.cli.output import print_json, print_table
+from cscor_tools.cli.output import plural, print_json, print_table
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.export import ExportResult, export_bundle
 from cscor_tools.export.place import check_destination
@@ -210,7 +210,7 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
     with Console(stderr=True).status("exporting…") as status:
 
         def update(entity: str, rows: int) -> None:
-            status.update(f"exporting {entity}: {rows:,} rows")
+            status.update(f"exporting {entity}: {plural(rows, 'row')}")
 
         yield update
 
@@ -218,7 +218,8 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
 def _summary(result: ExportResult) -> None:
     kind = "zip" if result.zip else "folder"
     click.echo(
-        f"Exported {result.rows:,} rows in {len(result.files)} {result.format} files "
+        f"Exported {plural(result.rows, 'row')} in "
+        f"{plural(len(result.files), f'{result.format} file')} "
         f"({_size(result.bytes)}) under policy {result.policy!r} to {kind} {result.out} "
         f"(run #{result.run_id})"
     )

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cscor_tools.cli.app import app
-from cscor_tools.cli.output import print_json, print_table
+from cscor_tools.cli.output import plural, print_json, print_table
 from cscor_tools.imports import ImportProgress, ImportResult, import_file
 from cscor_tools.schema import ENTITIES
 
@@ -161,7 +161,8 @@ def render(result: ImportResult) -> None:
         for message in f.messages:
             click.secho(f"{name}, {message}", fg="red", err=True)
         if f.rejected > len(f.messages):
-            click.secho(f"{name}: … {f.rejected - len(f.messages)} more rejected rows",
+            more = plural(f.rejected - len(f.messages), "more rejected row")
+            click.secho(f"{name}: … {more}",
                         fg="red", err=True)
         if f.rejects_path:
             click.secho(f"{name}: rejected rows written to {f.rejects_path}", fg="red",

@@ -12,6 +12,22 @@ import click
 from cscor_tools.sync import LoggingObserver, StreamResult
 
 
+def plural(n: int | float, word: str, many: str | None = None) -> str:
+    """``1 row``, ``2 rows``, ``1,024 rows``: a count and its noun, agreeing."""
+    count = int(n)
+    noun = word if count == 1 else (many if many is not None else f"{word}s")
+    return f"{count:,} {noun}"
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``width`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1].rsplit(" ", 1)[0] if " " in flat[: width - 1] else flat[: width - 1]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 

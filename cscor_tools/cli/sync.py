@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cscor_tools.cli.app import app
-from cscor_tools.cli.output import print_json, print_table, progress_observer
+from cscor_tools.cli.output import plural, print_json, print_table, progress_observer
 from cscor_tools.config import base_url_problem
 from cscor_tools.errors import ConfigError, ExitCode
 from cscor_tools.sync import SyncResult
@@ -190,7 +190,7 @@ def _print_summary(result: SyncResult) -> None:
     r = result.requests
     click.echo(
         f"{result.connector}: {result.status} in {result.duration_s:.1f}s — "
-        f"{int(r['requests'])} requests, {int(r['retries'])} retries, "
+        f"{plural(r['requests'], 'request')}, {plural(r['retries'], 'retry', 'retries')}, "
         f"{int(r['rate_limited'])} rate-limited (run #{result.run_id})"
     )
     print_table(
