@@ -18,15 +18,33 @@ from cscor_tools.connectors.base import (
     Slice,
     Stream,
 )
+from cscor_tools.connectors.pagination import (
+    AfterIdPaginator,
+    BeforeIdPaginator,
+    KeysetPaginator,
+    NextCursorPaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+    Paginator,
+)
+from cscor_tools.connectors.rest import RestStream
 from cscor_tools.errors import ConfigError
 
 ENTRY_POINT_GROUP = "cscor_tools.connectors"
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "AfterIdPaginator",
+    "BeforeIdPaginator",
     "Connector",
     "ConnectorSettings",
+    "KeysetPaginator",
+    "NextCursorPaginator",
+    "OffsetPaginator",
     "Page",
+    "PageNumberPaginator",
+    "Paginator",
+    "RestStream",
     "Secret",
     "Slice",
     "Stream",

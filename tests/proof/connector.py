@@ -6,9 +6,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from cscor_tools.connectors import Connector
-from cscor_tools.connectors.pagination import KeysetPaginator
-from cscor_tools.connectors.rest import RestStream
+from cscor_tools.connectors import Connector, KeysetPaginator, RestStream
 from cscor_tools.records import Output, Tombstone
 from cscor_tools.schema import from_unix, make_id, provenance, utc_now
 

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from cscor_tools import Connector
-from cscor_tools.connectors.pagination import AfterIdPaginator
-from cscor_tools.connectors.rest import RestStream
+from cscor_tools.connectors import AfterIdPaginator, Connector, RestStream
 from cscor_tools.records import Output
 from cscor_tools.schema import provenance, utc_now
 
