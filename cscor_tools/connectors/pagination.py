@@ -23,7 +23,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from cscor_tools.errors import PaginationLoopError, UnexpectedResponseError
 
@@ -81,34 +81,25 @@ class AfterIdPaginator(Paginator):
     more_key: str = "has_more"
     id_key: str = "id"
     limit_param: str = "limit"
+    #: which record of a page the next one starts from
+    edge: ClassVar[int] = -1
 
     def token_params(self, token: Token) -> Params:
         return [(self.param, token)]
 
     def step(self, body: Mapping[str, Any], records: list[dict[str, Any]],
              token: Token | None) -> Step:
-        return Step(records[-1][self.id_key] if records else token,
+        return Step(records[self.edge][self.id_key] if records else token,
                     _has_more(body, self.more_key))
 
 
 @dataclass
-class BeforeIdPaginator(Paginator):
+class BeforeIdPaginator(AfterIdPaginator):
     """Toward newer records: each page holds those just newer than the token, newest first,
     so the next page starts before its first record (Stripe's ``ending_before``)."""
 
     param: str = "ending_before"
-    limit: int | None = 100
-    more_key: str = "has_more"
-    id_key: str = "id"
-    limit_param: str = "limit"
-
-    def token_params(self, token: Token) -> Params:
-        return [(self.param, token)]
-
-    def step(self, body: Mapping[str, Any], records: list[dict[str, Any]],
-             token: Token | None) -> Step:
-        return Step(records[0][self.id_key] if records else token,
-                    _has_more(body, self.more_key))
+    edge: ClassVar[int] = 0
 
 
 @dataclass
