@@ -222,7 +222,8 @@ def test_existing_out_is_refused_then_replaced_whole(seeded: Store, tmp_path: Pa
         export_bundle(seeded, out, format="jsonl")
     assert sorted(p.name for p in out.iterdir()) == sorted(bundle_files(first.out))
     export_bundle(seeded, out, format="jsonl", overwrite=True)
-    assert sorted(p.suffix for p in out.iterdir()) == [".json", ".json"] + [".jsonl"] * 7
+    assert sorted(p.suffix for p in out.iterdir()) == [".json", ".json"] + [".jsonl"] * len(
+        ENTITIES)
     assert outside_workspace(tmp_path) == ["b"]  # no temporary left behind
 
 

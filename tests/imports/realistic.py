@@ -40,7 +40,8 @@ TOMBSTONED = {"clients": {"cus_0003", "cus_0006"}, "contacts": {"con_0004"},
               "invoices": {"in_0007"}}
 
 _PREFIX = {"clients": "cus", "contacts": "con", "invoices": "in", "invoice_lines": "il",
-           "payments": "ch", "notifications": "msg", "comments": "cmt"}
+           "payments": "ch", "notifications": "msg", "integrations": "itg",
+           "comments": "cmt"}
 
 
 def source_id(entity: str, i: int) -> str:
@@ -152,6 +153,14 @@ def rows(clients: int = 8) -> dict[str, list[Row]]:
              sent_at=T0 + timedelta(hours=5 * i), thread_id=f"t{i % 2}" if i % 3 == 0 else None,
              reply_count=i % 3, edited_at=T0 + timedelta(hours=5 * i + 1) if i == 3 else None)
         for i, (c, k) in enumerate(notify_refs)
+    ]
+    out["integrations"] = [
+        _row("integrations", i, provider=("resend", "slack")[i % 2],
+             kind=("email_domain", "slack_workspace")[i % 2],
+             name=(f"mail{i}.example.org", f"Atelier {text(i % 7)}")[i % 2],
+             domain=(None, f"atelier-{i}")[i % 2], region=("eu-west-1", None)[i % 2],
+             status=("verified", "pending", "failed")[i % 3])
+        for i in range(3)
     ]
     comment_clients = [0, 1, 3, 6, -1, None, 2, 5, 0]
     out["comments"] = [
