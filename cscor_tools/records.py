@@ -16,7 +16,7 @@ Row = dict[str, Any]
 
 def merge_rows(earlier: Row, later: Row) -> Row:
     """One row that leaves what upserting ``earlier`` and then ``later`` would (the store's
-    upsert rules, ``store.base.upsert_assignments``): later values win, a column only the
+    upsert rules, ``store.writes.upsert_assignments``): later values win, a column only the
     earlier row carries survives, a deletion sticks and the first deletion time and reason
     are kept. Whoever merges rows of one id before writing them uses this one rule."""
     merged = {**earlier, **later}
@@ -46,8 +46,10 @@ class Tombstone:
 class Sweep:
     """After a complete listing of a scope: tombstone every row of it the listing did not touch.
 
-    A row was touched when its ``synced_at`` is at or after ``listed_since``. The scope is one
-    entity of one source, optionally limited to a ``created_at`` range [created_from, created_to).
+    A row was touched when a write carried it at or after ``listed_since``, changed or not
+    (the store keeps that time apart from ``synced_at``, which moves only when a row
+    changes). The scope is one entity of one source, optionally limited to a ``created_at``
+    range [created_from, created_to).
     """
 
     entity: str

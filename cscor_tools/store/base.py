@@ -383,6 +383,8 @@ class Store(ABC):
     ph: str = "?"
     #: the driver's exception classes, reported as StoreError naming the workspace
     driver_errors: tuple[type[Exception], ...] = ()
+    #: the dialect's NULL-safe inequality
+    distinct_from: str = "IS DISTINCT FROM"
 
     @abstractmethod
     def _outermost_transaction(self) -> AbstractContextManager[None]:
@@ -390,10 +392,16 @@ class Store(ABC):
 
     @abstractmethod
     def _bulk_upsert(
-        self, ent: Entity, columns: Sequence[str], rows: Sequence[Row], on_conflict: str
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        rows: Sequence[Row],
+        into: Sequence[tuple[str, str]],
+        on_conflict: str,
     ) -> None:
-        """Insert ``rows`` (each carrying every column) by the fastest route, resolving
-        conflicts with the ``ON CONFLICT …`` clause given."""
+        """Insert ``rows`` (each carrying every one of ``columns``) by the fastest route:
+        ``into`` pairs each table column written with the row column it takes (a row column
+        may fill several); conflicts resolve by the ``ON CONFLICT …`` clause given."""
 
     @abstractmethod
     def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:

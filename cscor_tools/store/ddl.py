@@ -30,6 +30,14 @@ _POSTGRES_TYPES = {
 }
 
 
+#: Columns the store keeps beside an entity's fields and never hands out (exports read the
+#: schema's fields only). ``seen_at``: when a write last carried the row, changed or not.
+#: ``synced_at`` moves only when a row changes (a sync with nothing new leaves the data, and
+#: so every export, as it was); sweeps go by ``seen_at``, so a row a listing saw unchanged
+#: is never taken for one the provider deleted.
+INTERNAL_COLUMNS: dict[str, FieldType] = {"seen_at": FieldType.TIMESTAMP}
+
+
 def quote(name: str) -> str:
     """Quote an identifier for both dialects; refuses anything but a plain schema name."""
     if not name.replace("_", "").isalnum() or not name.isascii():
@@ -52,8 +60,16 @@ def column_definition(field: Field, dialect: Dialect) -> str:
     return " ".join(parts)
 
 
+def internal_column_definition(name: str, dialect: Dialect) -> str:
+    types = _SQLITE_TYPES if dialect == "sqlite" else _POSTGRES_TYPES
+    return f"{quote(name)} {types[INTERNAL_COLUMNS[name]]}"
+
+
 def create_entity_table(entity: Entity, dialect: Dialect) -> list[str]:
-    columns = ",\n    ".join(column_definition(f, dialect) for f in entity.fields)
+    columns = ",\n    ".join(
+        [column_definition(f, dialect) for f in entity.fields]
+        + [internal_column_definition(name, dialect) for name in INTERNAL_COLUMNS]
+    )
     table = quote(entity.name)
     return [
         f"CREATE TABLE IF NOT EXISTS {table} (\n    {columns}\n)",

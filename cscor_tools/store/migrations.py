@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES
-from cscor_tools.store.ddl import Dialect, column_definition, create_statements, quote
+from cscor_tools.store.ddl import (
+    Dialect,
+    column_definition,
+    create_statements,
+    internal_column_definition,
+    quote,
+)
 
 Execute = Callable[[str], object]
 
@@ -75,14 +81,22 @@ def pending(applied: Iterable[str]) -> list[Migration]:
 def missing_column_statements(
     existing: dict[str, set[str]], dialect: Dialect
 ) -> list[str]:
-    """ALTER TABLE statements adding schema columns a table lacks (tables given by name)."""
+    """Statements adding the columns a table lacks (tables given by name): schema fields, and
+    the store's own columns, filled in for the rows already there."""
     statements = []
     for entity in ENTITIES.values():
         have = existing.get(entity.name)
         if have is None:
             continue
+        table = quote(entity.name)
         for f in entity.fields:
             if f.name not in have:
                 definition = column_definition(f, dialect).replace(" NOT NULL", "")
-                statements.append(f"ALTER TABLE {quote(entity.name)} ADD COLUMN {definition}")
+                statements.append(f"ALTER TABLE {table} ADD COLUMN {definition}")
+        if "seen_at" not in have:
+            # A row written before seen_at existed was last seen when it was last synced.
+            statements.append(
+                f"ALTER TABLE {table} ADD COLUMN {internal_column_definition('seen_at', dialect)}"
+            )
+            statements.append(f'UPDATE {table} SET "seen_at" = "synced_at"')
     return statements

@@ -87,16 +87,23 @@ class PostgresStore(Store):
         return existing
 
     def _bulk_upsert(
-        self, ent: Entity, columns: Sequence[str], rows: Sequence[Row], on_conflict: str
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        rows: Sequence[Row],
+        into: Sequence[tuple[str, str]],
+        on_conflict: str,
     ) -> None:
         stage = self._staging_table(ent)
         col_list = ", ".join(quote(c) for c in columns)
+        targets = ", ".join(quote(t) for t, _ in into)
+        sources = ", ".join(quote(s) for _, s in into)
         with self._conn.cursor() as cur:
             with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as copy:
                 for values in _copy_rows(ent, columns, rows):
                     copy.write_row(values)
             cur.execute(
-                f"INSERT INTO {quote(ent.name)} ({col_list}) SELECT {col_list} FROM {stage} "
+                f"INSERT INTO {quote(ent.name)} ({targets}) SELECT {sources} FROM {stage} "
                 f"{on_conflict}"
             )
             cur.execute(f"TRUNCATE {stage}")

@@ -76,6 +76,7 @@ class SQLiteStore(Store):
     dialect = "sqlite"
     ph = "?"
     driver_errors = (sqlite3.Error,)
+    distinct_from = "IS NOT"  # IS DISTINCT FROM needs SQLite 3.39
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
         """Open the workspace file at ``path``; with ``create`` a missing file is created
@@ -126,11 +127,18 @@ class SQLiteStore(Store):
         pass  # BEGIN IMMEDIATE took the write lock: a second migration waits for it already
 
     def _bulk_upsert(
-        self, ent: Entity, columns: Sequence[str], rows: Sequence[Row], on_conflict: str
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        rows: Sequence[Row],
+        into: Sequence[tuple[str, str]],
+        on_conflict: str,
     ) -> None:
+        # Numbered parameters let one value fill several columns without copying rows.
+        position = {c: i for i, c in enumerate(columns, start=1)}
         self._conn.executemany(
-            f"INSERT INTO {quote(ent.name)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) {on_conflict}",
+            f"INSERT INTO {quote(ent.name)} ({', '.join(quote(t) for t, _ in into)}) "
+            f"VALUES ({', '.join(f'?{position[s]}' for _, s in into)}) {on_conflict}",
             encode_rows(ent, columns, rows),
         )
 

@@ -29,7 +29,11 @@ class Transaction:
         self._store = store
 
     def upsert(self, entity_name: str, rows: Sequence[Row]) -> int:
-        """Insert or update rows by id; returns how many distinct rows were written."""
+        """Insert or update rows by id; returns how many distinct rows were written.
+
+        A row that changes nothing keeps its ``synced_at`` (so exports stay the same); only
+        its ``seen_at`` says it was written again (so a sweep knows it is still there).
+        """
         ent = entity(entity_name)
         written = 0
         for columns, group in group_by_columns(ent, rows):
@@ -38,20 +42,26 @@ class Transaction:
                 cols.append("synced_at")
                 now = datetime.now(UTC)
                 group = [{**r, "synced_at": now} for r in group]
-            on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {upsert_assignments(cols, ent.name)}'
-            self._store._bulk_upsert(ent, cols, group, on_conflict)
+            # (table column, row column): seen_at is the synced_at the write carries
+            into = [*((c, c) for c in cols), ("seen_at", "synced_at")]
+            sets = upsert_assignments(cols, ent.name, self._store.distinct_from)
+            on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {sets}'
+            self._store._bulk_upsert(ent, cols, group, into, on_conflict)
             written += len(group)
         return written
 
     def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
-        """Mark existing rows deleted; returns how many rows exist and were marked."""
+        """Mark existing rows deleted; returns how many rows this changed (a row deleted,
+        with its time and reason, already is left as it is: a replayed deletion rewrites
+        nothing)."""
         store, p = self._store, self._store.ph
         enc = store._encode_time
         return store._executemany(
             f'UPDATE {quote(entity(entity_name).name)} SET "deleted" = TRUE, '
             f'"deleted_at" = COALESCE("deleted_at", {p}), '
             f'"deleted_reason" = COALESCE("deleted_reason", {p}), "synced_at" = {p} '
-            f'WHERE "id" = {p}',
+            f'WHERE "id" = {p} AND NOT ("deleted" AND "deleted_at" IS NOT NULL '
+            'AND "deleted_reason" IS NOT NULL)',
             [(enc(s.deleted_at), s.reason, enc(synced_at), s.id) for s in stones],
         )
 
@@ -59,7 +69,7 @@ class Transaction:
         """Tombstone the rows of a listed scope that the listing did not touch."""
         store, p = self._store, self._store.ph
         enc = store._encode_time
-        where = [f'"source" = {p}', f'"synced_at" < {p}', 'NOT "deleted"']
+        where = [f'"source" = {p}', f'"seen_at" < {p}', 'NOT "deleted"']
         params: list[Any] = [sweep.source, enc(sweep.listed_since)]
         if sweep.created_from is not None:
             where.append(f'"created_at" >= {p}')
@@ -132,19 +142,33 @@ def group_by_columns(
         yield columns, group
 
 
-def upsert_assignments(columns: Sequence[str], table: str) -> str:
-    """The SET list of an upsert: tombstone columns are sticky (a deleted row stays deleted
-    when an older page that still listed it is written after the deletion)."""
-    sets = []
+def upsert_assignments(
+    columns: Sequence[str], table: str, distinct_from: str = "IS DISTINCT FROM"
+) -> str:
+    """The SET list of an upsert.
+
+    Tombstone columns are sticky (a deleted row stays deleted when an older page that still
+    listed it is written after the deletion). ``synced_at`` moves only when another column
+    takes a new value (``distinct_from`` is the dialect's NULL-safe inequality), and
+    ``seen_at`` always does.
+    """
+    sets, changes = [], []
     t = quote(table)
     for c in columns:
-        if c == "id":
+        if c in ("id", "synced_at"):
             continue
         q = quote(c)
         if c == "deleted":
-            sets.append(f"{q} = ({t}.{q} OR excluded.{q})")
+            value = f"({t}.{q} OR excluded.{q})"
         elif c in TOMBSTONE_COLUMNS:
-            sets.append(f"{q} = COALESCE({t}.{q}, excluded.{q})")
+            value = f"COALESCE({t}.{q}, excluded.{q})"
         else:
-            sets.append(f"{q} = excluded.{q}")
+            value = f"excluded.{q}"
+        sets.append(f"{q} = {value}")
+        changes.append(f"{value} {distinct_from} {t}.{q}")
+    changed = " OR ".join(changes) or "FALSE"
+    sets.append(
+        f'"synced_at" = CASE WHEN {changed} THEN excluded."synced_at" ELSE {t}."synced_at" END'
+    )
+    sets.append('"seen_at" = excluded."seen_at"')
     return ", ".join(sets)
