@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import httpx
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-import cscor_tools.cli.sandbox as cli
+from cscor_tools.cli.sandbox import sandbox as sandbox_command
 from cscor_tools.sandbox import Sandbox
 from cscor_tools.sandbox.config import Volumes
 from cscor_tools.sandbox.wire import Request, decode_brackets
@@ -27,8 +29,10 @@ def test_serve_prints_the_base_urls_and_serves(monkeypatch: object) -> None:
         seen["slack"] = slack.json()["ok"]
         seen["knobs"] = sb.info()["knobs"]
 
-    monkeypatch.setattr(cli, "_wait", probe)  # type: ignore[attr-defined]
-    result = CliRunner().invoke(cli.sandbox, [
+    # the module, not the command the cli package re-binds its name to
+    module = importlib.import_module("cscor_tools.cli.sandbox")
+    monkeypatch.setattr(module, "_wait", probe)
+    result = CliRunner().invoke(sandbox_command, [
         "serve", "--port", "0", "--seed", "4", "--customers", "7", "--emails", "5",
         "--latency-ms", "1", "--rate-limit", "50", "--slack-rate-limit", "9",
         "--fault-rate", "0", "--faults", "429,reset", "--duration", "3",
@@ -49,12 +53,12 @@ def test_serve_refuses_bad_flags() -> None:
     bad = [["--faults", "teapot"], ["--fault-rate", "1.5"], ["--anchor", "yesterday"],
            ["--anchor", "2026-11-01T00:00:00"], ["--scale", "0"]]
     for flags in bad:
-        result = runner.invoke(cli.sandbox, ["serve", *flags])
+        result = runner.invoke(sandbox_command, ["serve", *flags])
         assert result.exit_code == 2, flags
 
 
 def test_every_command_has_help() -> None:
-    result = CliRunner().invoke(cli.sandbox, ["serve", "--help"])
+    result = CliRunner().invoke(sandbox_command, ["serve", "--help"])
     assert result.exit_code == 0
     for flag in ("--port", "--seed", "--scale", "--latency-ms", "--per-object-latency-ms",
                  "--rate-limit", "--fault-rate", "--faults", "--slow-body-ms", "--burst"):
