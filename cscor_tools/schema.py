@@ -36,6 +36,11 @@ class Privacy(StrEnum):
     QUASI_IDENTIFIER = "quasi_identifier"  # identifies in combination: address, job title
     FREE_TEXT = "free_text"  # written by people: may hide anything
     FINANCIAL = "financial"  # amounts and balances
+    #: points at a record outside the workspace (a subscription, a payment intent, a
+    #: conversation, a thread): names no one, but opens the record at the provider
+    REFERENCE = "reference"
+    #: short values the owner writes to group rows (tags, project names): may name a client
+    LABEL = "label"
     SECRET = "secret"  # capabilities (e.g. payment links): stored for the owner, never exported
     NONE = "none"  # says nothing about a person
 
@@ -118,13 +123,15 @@ S, INT, B, T, L = (
     FieldType.TIMESTAMP,
     FieldType.STRING_LIST,
 )
-ID, QI, TXT, FIN, SEC, NONE = (
+ID, QI, TXT, FIN, SEC, NONE, REF, LBL = (
     Privacy.IDENTIFIER,
     Privacy.QUASI_IDENTIFIER,
     Privacy.FREE_TEXT,
     Privacy.FINANCIAL,
     Privacy.SECRET,
     Privacy.NONE,
+    Privacy.REFERENCE,
+    Privacy.LABEL,
 )
 
 PROVENANCE: tuple[Field, ...] = (
@@ -184,7 +191,7 @@ ENTITIES: dict[str, Entity] = {
                maximum=5),
             _f("workflow_state", S, NONE, "Where the client stands in the owner's workflow.",
                enum=("lead", "active", "on_hold", "archived")),
-            _f("tags", L, NONE, "Free labels set by the owner."),
+            _f("tags", L, LBL, "Free labels set by the owner."),
             _f("metadata", S, TXT, "The provider's key-value metadata on the client, as a JSON "
                "object (sorted keys): whatever the owner stored there."),
             _f("tax_exempt", S, NONE, "Tax status at the provider.",
@@ -209,14 +216,15 @@ ENTITIES: dict[str, Entity] = {
             _f("title", S, QI, "Job title or role."),
             _f("unsubscribed", B, NONE, "True when the person opted out of emails."),
             _f("notes", S, TXT, "The owner's notes on the person."),
-            _f("tags", L, NONE, "Free labels set by the owner."),
+            _f("tags", L, LBL, "Free labels set by the owner."),
             LIVEMODE,
             match_keys=("email",),
         ),
         _entity(
             "invoices", "inv", "Invoices issued to clients.",
             _f("client_id", S, NONE, "The invoiced client.", references="clients"),
-            _f("number", S, NONE, "The invoice number printed on it."),
+            _f("number", S, QI, "The invoice number printed on it (a provider's carries the "
+               "client's invoice prefix)."),
             _f("status", S, NONE, "Lifecycle state.",
                enum=("draft", "open", "paid", "uncollectible", "void")),
             _f("currency", S, NONE, "ISO 4217 currency (lower case).", format="currency"),
@@ -235,7 +243,7 @@ ENTITIES: dict[str, Entity] = {
             _f("paid_at", T, NONE, "When the invoice was paid in full."),
             _f("period_start", T, NONE, "Start of the billed period."),
             _f("period_end", T, NONE, "End of the billed period."),
-            _f("subscription_id", S, NONE, "The provider subscription that produced it."),
+            _f("subscription_id", S, REF, "The provider subscription that produced it."),
             _f("hosted_invoice_url", S, SEC, "Payment link for the client: a capability URL.",
                format="url"),
             _f("metadata", S, TXT, "The provider's key-value metadata on the invoice, as a JSON "
@@ -275,7 +283,7 @@ ENTITIES: dict[str, Entity] = {
             _f("description", S, TXT, "Description given with the payment."),
             _f("failure_code", S, NONE, "Why the payment failed, as a provider code."),
             _f("paid_at", T, NONE, "When the payment succeeded."),
-            _f("payment_intent_id", S, NONE, "The provider payment intent, where any."),
+            _f("payment_intent_id", S, REF, "The provider payment intent, where any."),
             LIVEMODE,
         ),
         _entity(
@@ -287,13 +295,13 @@ ENTITIES: dict[str, Entity] = {
                references="clients"),
             _f("contact_id", S, NONE, "The person it was sent to, where known.",
                references="contacts"),
-            _f("conversation", S, NONE, "Provider conversation id: Slack channel, email thread."),
+            _f("conversation", S, REF, "Provider conversation id: Slack channel, email thread."),
             _f("recipient", S, ID, "Recipient address or user."),
             _f("sender", S, ID, "Sender address or user."),
             _f("subject", S, TXT, "Email subject or message preview."),
             _f("status", S, NONE, "Last known delivery state (sent, delivered, bounced, edited…)."),
             _f("sent_at", T, NONE, "When it was sent."),
-            _f("thread_id", S, NONE, "Thread it belongs to, where threaded."),
+            _f("thread_id", S, REF, "Thread it belongs to, where threaded."),
             _f("reply_count", INT, NONE, "Replies in its thread."),
             _f("edited_at", T, NONE, "When it was last edited."),
         ),
@@ -314,7 +322,7 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "comments", "cmt", "Project comments written by the owner's team or clients.",
             _f("client_id", S, NONE, "The client the project belongs to.", references="clients"),
-            _f("project", S, NONE, "Project name or reference."),
+            _f("project", S, LBL, "Project name or reference."),
             _f("author", S, ID, "Who wrote the comment."),
             _f("body", S, TXT, "The comment text."),
         ),

@@ -14,6 +14,9 @@ identifier = "drop"
 quasi_identifier = "drop"
 free_text = "drop"
 financial = "keep"
+# provider references reconcile the books with payout reports (payment intents, charges)
+reference = "keep"
+label = "drop"
 none = "keep"
 
 [fields]
@@ -25,7 +28,6 @@ none = "keep"
 # reverse charge and exemptions decide the VAT on an invoice; a late payer's flag does not
 "clients.delinquent" = "drop"
 "clients.workflow_state" = "drop"
-"*.tags" = "drop"
 "invoices.customer_name" = "keep"
 "invoices.description" = "redact"
 "invoice_lines.description" = "redact"
@@ -35,7 +37,6 @@ none = "keep"
 # and payment intents
 "invoices.source_id" = "keep"
 "payments.source_id" = "keep"
-"payments.payment_intent_id" = "keep"
 # the invoice's own reference reconciles it; which subscription produced it is the business's
 # concern, not the books'
 "invoices.subscription_id" = "drop"

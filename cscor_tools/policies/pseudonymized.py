@@ -16,26 +16,19 @@ identifier = "hash"
 quasi_identifier = { action = "generalize", otherwise = "drop" }
 free_text = "drop"
 financial = "keep"
+# Provider references that group rows (the invoices of one subscription, the charges of one
+# payment intent, the messages of one conversation or thread) would open the provider's record
+# as they are; their pseudonyms still group and join.
+reference = "hash"
+# Written by the owner: a label or project name may name a client. Pseudonyms keep the
+# grouping, and the owner can hash a known label with the key to find its group.
+label = "hash"
 none = "keep"
 
 [fields]
 # The (pseudonymized) workspace id carries every join; the provider's own id would only link
 # a row back to the provider account.
 "*.source_id" = "drop"
-# Provider references that group rows (the invoices of one subscription, the charges of one
-# payment intent, the messages of one conversation or thread) would open the provider's record
-# as they are; their pseudonyms still group and join.
-"invoices.subscription_id" = "hash"
-"payments.payment_intent_id" = "hash"
-"notifications.conversation" = "hash"
-"notifications.thread_id" = "hash"
-# Printed on the document the client holds and searchable at the provider (Stripe numbers
-# start with a prefix of the customer's); the hashed id already tells invoices apart.
-"invoices.number" = "drop"
-# Written by the owner: a label or project name may name a client. Pseudonyms keep the
-# grouping, and the owner can hash a known label with the key to find its group.
-"*.tags" = "hash"
-"comments.project" = "hash"
 # The hashed full name and email carry every join; given and family names add none, and
 # pseudonyms of values this common give way to counting how often each one occurs.
 "contacts.first_name" = "drop"

@@ -29,9 +29,12 @@ from tests.export.sample import seed
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.")
 
-#: classes whose values name a person, help to, or may hide anything
+#: Classes whose values name a person, help to, may hide anything, open the person's record at
+#: the provider (a subscription, a payment intent, a conversation: ``reference``), or are
+#: written freely by the owner (a tag or project name may name anyone: ``label``). The schema
+#: says which class a field is in: no policy lists these fields one by one.
 CONCEALED_CLASSES = {Privacy.IDENTIFIER, Privacy.QUASI_IDENTIFIER, Privacy.FREE_TEXT,
-                     Privacy.SECRET}
+                     Privacy.SECRET, Privacy.REFERENCE, Privacy.LABEL}
 
 #: Fields whose values point into a provider account whatever their privacy class says: looked
 #: up there, they open the person's record. Ids and foreign keys are added from the schema: a
@@ -39,15 +42,24 @@ CONCEALED_CLASSES = {Privacy.IDENTIFIER, Privacy.QUASI_IDENTIFIER, Privacy.FREE_
 #: provider id can recompute it.
 PROVIDER_REFERENCES = {
     "*.source_id",  # cus_…, in_…, ch_…, a Slack message ts: the row's own id at its source
-    "invoices.number",  # printed on the client's copy; Stripe's carry a per-customer prefix
-    "invoices.subscription_id",  # sub_…
-    "payments.payment_intent_id",  # pi_…
-    "notifications.conversation",  # a Slack channel id, an email thread
-    "notifications.thread_id",  # a Slack thread ts, an email Message-ID (it holds a domain)
 }
 
-#: Fields written freely by the owner although classed `none`: a label may name anyone.
-OWNER_WRITTEN = {"clients.tags", "contacts.tags", "comments.project"}
+#: The fields the export work found classed `none` although they point at a provider record or
+#: are written by the owner: each now has the class that says so.
+RECLASSIFIED = {
+    "invoices.subscription_id": Privacy.REFERENCE,  # sub_…
+    "payments.payment_intent_id": Privacy.REFERENCE,  # pi_…
+    "notifications.conversation": Privacy.REFERENCE,  # a Slack channel id, an email thread
+    "notifications.thread_id": Privacy.REFERENCE,  # a Slack thread ts, an email Message-ID
+    # printed on the client's copy; Stripe's carry the customer's invoice prefix
+    "invoices.number": Privacy.QUASI_IDENTIFIER,
+    "clients.tags": Privacy.LABEL,
+    "contacts.tags": Privacy.LABEL,
+    "comments.project": Privacy.LABEL,
+}
+
+#: Fields written freely by the owner although classed `none` (none left: see RECLASSIFIED).
+OWNER_WRITTEN: set[str] = set()
 
 #: Every other `none` field, reviewed: it says nothing of whom a row is about and points at
 #: nothing outside the workspace, so it may leave in clear. Only the provenance columns, which
@@ -65,7 +77,8 @@ REVIEWED_CLEAR = {
     "payments.kind", "payments.status", "payments.currency", "payments.method_type",
     "payments.card_brand", "payments.failure_code", "payments.paid_at",
     "notifications.channel", "notifications.direction", "notifications.status",
-    "integrations.provider", "integrations.kind", "integrations.region", "integrations.status", "notifications.sent_at",
+    "integrations.provider", "integrations.kind", "integrations.region", "integrations.status",
+    "notifications.sent_at",
     "notifications.reply_count", "notifications.edited_at",
 }
 
@@ -120,6 +133,24 @@ def test_every_field_has_a_decision() -> None:
         if not any(listed({name}, e, p) for e, p, _ in schema_fields())
     ]
     assert not stale, f"no such field in the schema: {stale}"
+
+
+def test_the_fields_found_wrong_have_their_class() -> None:
+    for path, privacy in RECLASSIFIED.items():
+        ent, name = path.split(".")
+        assert ENTITIES[ent].field(name).privacy is privacy, path
+
+
+def test_builtin_policies_follow_the_classes_without_naming_these_fields() -> None:
+    from cscor_tools.policies import BUILTIN
+
+    # the only exceptions left are purposes: the books keep the number they record, and
+    # leave out which subscription produced an invoice
+    purposes = {("accounting", "invoices.number"), ("accounting", "invoices.subscription_id")}
+    for name, text in BUILTIN.items():
+        for path in RECLASSIFIED:
+            named = f'"{path}"' in text or f'"*.{path.split(".")[1]}"' in text
+            assert not named or (name, path) in purposes, (name, path)
 
 
 def test_pseudonymized_lets_nothing_identifying_out_in_clear() -> None:
