@@ -147,7 +147,8 @@ PROVENANCE: tuple[Field, ...] = (
        nullable=False),
     _f("deleted_at", T, NONE, "When the deletion was observed or reported (UTC)."),
     _f("deleted_reason", S, NONE, "Why the row is a tombstone (event, reconcile, request…)."),
-    _f("synced_at", T, NONE, "When this toolkit last wrote the row (UTC).", nullable=False),
+    _f("synced_at", T, NONE, "When this toolkit last changed the row (UTC); a sync that finds "
+       "it unchanged leaves it.", nullable=False),
 )
 
 LIVEMODE = _f("livemode", B, NONE, "False for a provider's test-mode object.")

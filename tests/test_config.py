@@ -82,3 +82,21 @@ def test_missing_job_lists_the_known_ones() -> None:
     cfg = parse_config({"jobs": {"a": {"connectors": ["x"]}}})
     with pytest.raises(ConfigError, match="jobs: a"):
         cfg.job("b")
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-3", "nan", "inf"])
+def test_a_bad_rate_limit_in_the_environment_is_a_config_error_naming_it(value: str) -> None:
+    from cscor_tools.connectors.stripe import StripeConnector
+    from cscor_tools.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="CSCOR_STRIPE_RATE_LIMIT") as err:
+        connector_settings(StripeConnector, Config(), env={"CSCOR_STRIPE_RATE_LIMIT": value})
+    assert err.value.exit_code == 3
+
+
+def test_a_good_rate_limit_in_the_environment_is_used() -> None:
+    from cscor_tools.connectors.stripe import StripeConnector
+
+    settings = connector_settings(StripeConnector, Config(),
+                                  env={"CSCOR_STRIPE_RATE_LIMIT": "12.5"})
+    assert settings.rate_limit == 12.5

@@ -8,6 +8,7 @@ from typing import Any
 
 from cscor_tools.config import Config
 from cscor_tools.connectors.base import Connector, ConnectorSettings, Secret
+from cscor_tools.errors import ConfigError
 
 
 def connector_settings(
@@ -33,8 +34,7 @@ def connector_settings(
         or file.base_url
         or cls.default_base_url
     )
-    env_rate = env.get(f"CSCOR_{cls.name.upper()}_RATE_LIMIT")
-    rate = rate_limit or (float(env_rate) if env_rate else None) or file.rate_limit
+    rate = rate_limit or _env_rate(cls, env) or file.rate_limit
     if rate is None:
         rate = cls.default_rate_limit * (file.rate_share or 1.0)
     return ConnectorSettings(
@@ -50,3 +50,19 @@ def connector_settings(
         timeout=file.timeout or 30.0,
         **overrides,
     )
+
+
+def _env_rate(cls: type[Connector], env: Mapping[str, str]) -> float | None:
+    """``CSCOR_<NAME>_RATE_LIMIT``: requests per second, a positive number."""
+    name = f"CSCOR_{cls.name.upper()}_RATE_LIMIT"
+    value = env.get(name)
+    if not value:
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not rate > 0 or rate == float("inf"):
+        raise ConfigError(f"{name}={value!r}: the request rate must be a positive number of "
+                          "requests per second")
+    return rate
