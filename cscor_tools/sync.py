@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from cscor_tools.connectors.base import Connector, Page, Slice, Stream
 from cscor_tools.errors import CscorError, ExitCode
 from cscor_tools.gc_tuning import lean_gc
+from cscor_tools.privacy.guard import WriteGuard
 from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
 from cscor_tools.runs import RunStatus
 from cscor_tools.store.base import Store
@@ -49,6 +50,8 @@ class StreamResult:
     error_code: int | None = None
     warnings: list[str] = field(default_factory=list)
     reconciled: bool = False
+    #: rows of erased people dropped or anonymized before they were stored, by entity
+    suppressed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +87,14 @@ class SyncResult:
         total: dict[str, int] = {}
         for s in self.streams:
             for k, v in s.rows.items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+    def suppressed(self) -> dict[str, int]:
+        """Rows of erased people dropped or anonymized before they were stored, by entity."""
+        total: dict[str, int] = {}
+        for s in self.streams:
+            for k, v in s.suppressed.items():
                 total[k] = total.get(k, 0) + v
         return total
 
@@ -192,10 +203,12 @@ def sync(
             duration_s=round(time.perf_counter() - started, 3),
         )
         errors = [f"{r.stream}: {r.error}" for r in results if r.error]
+        suppressed = result.suppressed()
         store.finish_run(
             run_id,
             status,
-            counts={"rows": result.rows(), "requests": result.requests},
+            counts={"rows": result.rows(), "requests": result.requests,
+                    **({"suppressed": suppressed} if suppressed else {})},
             error="; ".join(errors) or None,
             details={
                 "full": full,
@@ -250,6 +263,8 @@ class _Run:
         self.queue: queue.Queue[tuple[str, _Task, Any]] = queue.Queue(
             maxsize=max(2, connector.settings.concurrency)
         )
+        # Privacy: erased people stay erased, corrections stay made (loaded once per run).
+        self.guard = WriteGuard.load(store)
 
     def execute(self) -> list[StreamResult]:
         name = self.connector.name
@@ -404,9 +419,14 @@ class _Run:
                     result.warnings.append(w)
             result.reconciled = result.reconciled or page.reconciled
         order = list(merged)
+        if self.guard.active:
+            for stream_name in order:
+                _screen(self.guard, merged[stream_name][0], results[stream_name])
         written = self.store.apply_many(
             [(merged[n][0], list(merged[n][1].values())) for n in order]
         )
+        if self.guard.active:
+            self.guard.settle(self.store)
         for name, counts in zip(order, written, strict=True):
             result = results[name]
             for key, n in counts.items():
@@ -452,6 +472,15 @@ class _Run:
                 self.queue.get_nowait()
             except queue.Empty:
                 return
+
+
+def _screen(guard: WriteGuard, changes: ChangeSet, result: StreamResult) -> None:
+    """Pass a change set's rows through the privacy guard before they are written."""
+    for entity, rows in changes.upserts.items():
+        kept, suppressed = guard.screen(entity, rows)
+        changes.upserts[entity] = kept
+        if suppressed:
+            result.suppressed[entity] = result.suppressed.get(entity, 0) + suppressed
 
 
 def _strip(cursor: Cursor) -> Cursor:

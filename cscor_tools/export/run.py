@@ -109,6 +109,8 @@ def export_bundle(
     env: Mapping[str, str] | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
+    ids: Mapping[str, Sequence[str]] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> ExportResult:
     """Export a workspace to a bundle at ``out``: one file per entity plus metadata.
 
@@ -117,6 +119,9 @@ def export_bundle(
     ``since``/``until`` bound ``created_at`` as [since, until) and narrow the policy's own
     range; ``entities`` narrows the policy's. ``out`` must not exist unless ``overwrite``, and
     then it is replaced whole. ``env`` (default ``os.environ``) may hold ``CSCOR_HASH_KEY``.
+    ``ids`` exports only the rows with these ids, by entity (an entity not named: none), as
+    a privacy request does for one person's rows; ``extra_files`` (name → bytes) are written
+    into the bundle beside the data, e.g. a readable summary (the manifest covers the data).
     Each export is recorded in the workspace's run log, failed ones included.
     """
     started = time.monotonic()
@@ -136,7 +141,8 @@ def export_bundle(
             policy=chosen,
             plans=plans,
             selections={
-                n: RowSelection(window[0], window[1], include_deleted, chosen.rows.statuses(n))
+                n: RowSelection(window[0], window[1], include_deleted, chosen.rows.statuses(n),
+                                None if ids is None else tuple(sorted(ids.get(n, ()))))
                 for n in names
             },
             window=window,
@@ -144,6 +150,7 @@ def export_bundle(
             key=_key(workspace, plans, env if env is not None else os.environ),
             batch_rows=batch_rows,
             progress=progress,
+            extra=tuple((extra_files or {}).items()),
         )
         run_id = workspace.start_run(
             "export",
@@ -212,6 +219,8 @@ class _Job:
     key: HashKey | None
     batch_rows: int
     progress: Progress | None
+    #: files written beside the data: (name, bytes)
+    extra: tuple[tuple[str, bytes], ...] = ()
 
 
 def _write_bundle(
@@ -232,6 +241,8 @@ def _write_bundle(
             keys, dropped = _foreign_keys(store, plan, job.plans, job.selections)
             left_out.extend(dropped)
             schemas[name] = resource_schema(plan, keys)
+    for extra_name, data in job.extra:
+        bundle.write_file(extra_name, data)
     package = to_json(
         datapackage(
             files,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cscor_tools.imports.references import LeftOutReferences
+from cscor_tools.privacy.guard import WriteGuard
 from cscor_tools.records import Row
 from cscor_tools.schema import ENTITIES, make_id
 from cscor_tools.store import Store, Transaction
@@ -41,6 +42,8 @@ class BatchOutcome:
     updated: int = 0
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    #: rows of erased people dropped or anonymized before they were applied
+    suppressed: int = 0
 
 
 class SeenIds:
@@ -142,8 +145,10 @@ class Applier:
         overlay: Overlay | None,
         verbatim: bool,
         left_out: LeftOutReferences | None = None,
+        guard: WriteGuard | None = None,
     ) -> None:
         self.store = store
+        self.guard = guard
         self.entity = entity_name
         self.tx = tx
         self.overlay = overlay
@@ -240,6 +245,8 @@ class Applier:
     def apply(self, items: Sequence[Item], references: dict[str, str]) -> BatchOutcome:
         out = BatchOutcome()
         valid = self._resolve(list(items), references, out)
+        if self.guard is not None and self.guard.active:
+            valid = self._screen(valid, out)
         if not valid:
             return out
         ids = list(dict.fromkeys(row["id"] for _, row, _ in valid))
@@ -282,4 +289,17 @@ class Applier:
             self.tx.upsert(self.entity, list(writes.values()))
             if self._seen is not None:
                 self._seen.add_all(writes)
+            if self.guard is not None:
+                self.guard.settle(self.store)
         return out
+
+    def _screen(self, items: list[Item], out: BatchOutcome) -> list[Item]:
+        """Privacy: rows of erased people dropped or anonymized, corrections kept."""
+        assert self.guard is not None
+        kept: list[Item] = []
+        for n, row, raw in items:
+            rows, suppressed = self.guard.screen(self.entity, [row])
+            out.suppressed += suppressed
+            if rows:
+                kept.append((n, rows[0], raw))
+        return kept

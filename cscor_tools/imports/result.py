@@ -27,6 +27,8 @@ class FileResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    #: rows of erased people dropped or anonymized (see cscor_tools.privacy)
+    suppressed: int = 0
     #: heading → field it was imported into
     columns: dict[str, str] = field(default_factory=dict)
     unknown_columns: list[str] = field(default_factory=list)
@@ -38,13 +40,16 @@ class FileResult:
     messages: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {
+        counts = {
             "rows": self.rows,
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": self.rejected,
         }
+        if self.suppressed:  # only where an erased person came back
+            counts["suppressed"] = self.suppressed
+        return counts
 
 
 @dataclass
@@ -87,6 +92,10 @@ class ImportResult:
         return self._total("rejected")
 
     @property
+    def suppressed(self) -> int:
+        return self._total("suppressed")
+
+    @property
     def exit_code(self) -> ExitCode:
         """REJECTED_INPUT when rows were skipped, so scripts notice; OK otherwise."""
         return ExitCode.REJECTED_INPUT if self.rejected else ExitCode.OK
@@ -96,7 +105,7 @@ class ImportResult:
         for f in self.files:
             entry = out.setdefault(f.entity, dict.fromkeys(f.counts(), 0))
             for key, value in f.counts().items():
-                entry[key] += value
+                entry[key] = entry.get(key, 0) + value
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,6 +125,7 @@ class ImportResult:
                 "updated": self.updated,
                 "unchanged": self.unchanged,
                 "rejected": self.rejected,
+                **({"suppressed": self.suppressed} if self.suppressed else {}),
             },
             "files": [asdict(f) for f in self.files],
         }

@@ -32,6 +32,7 @@ from cscor_tools.imports.rejects import RejectsWriter, default_rejects_path
 from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
 from cscor_tools.imports.rowplan import PlanOptions, RowBuilder, RowRejected
 from cscor_tools.imports.sniff import detect_format
+from cscor_tools.privacy.guard import WriteGuard
 from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES, utc_now
 from cscor_tools.store import Store, Transaction, is_postgres_url, open_store, open_workspace
@@ -164,6 +165,8 @@ class _Run:
         self.rejects = Path(rejects) if rejects is not None else None
         self.synced_at = utc_now()
         self.overlay = Overlay() if dry_run else None
+        # Privacy: erased people stay erased, corrections stay made (loaded once per run).
+        self.guard = WriteGuard.load(store)
         #: a bundle's references that may stay unresolved (None: a plain file, all checked)
         self.left_out: LeftOutReferences | None = None
         self.result = ImportResult(str(path), fmt, source, dry_run, on_error)
@@ -262,7 +265,7 @@ class _Run:
             ))
             writer = RejectsWriter(rejects_path, table) if rejects_path is not None else None
             applier = Applier(self.store, entity, tx=tx, overlay=self.overlay,
-                              verbatim=verbatim, left_out=self.left_out)
+                              verbatim=verbatim, left_out=self.left_out, guard=self.guard)
             try:
                 self._read(table, builder, applier, file_result, writer)
             finally:
@@ -309,6 +312,7 @@ class _Run:
             out.inserted += outcome.inserted
             out.updated += outcome.updated
             out.unchanged += outcome.unchanged
+            out.suppressed += outcome.suppressed
             for n, raw, field, reason in outcome.rejected:
                 reject(n, raw, field, reason)
 

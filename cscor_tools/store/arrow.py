@@ -13,6 +13,7 @@ across entities, and the count of foreign keys that would point outside the expo
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,8 @@ class RowSelection:
     until: datetime | None = None
     include_deleted: bool = True
     statuses: tuple[str, ...] | None = None
+    #: only the rows with these ids (one person's rows: a privacy request), when given
+    ids: tuple[str, ...] | None = None
 
 
 def read_batches(
@@ -154,6 +157,13 @@ def _where(store: Store, sel: RowSelection, alias: str) -> tuple[str, list[Any]]
     if sel.statuses is not None:
         clauses.append(f'{alias}"status" IN ({", ".join([ph] * len(sel.statuses))})')
         params.extend(sel.statuses)
+    if sel.ids is not None:  # one parameter however many ids: a JSON array, a text[]
+        if sqlite:
+            clauses.append(f'{alias}"id" IN (SELECT "value" FROM json_each({ph}))')
+            params.append(json.dumps(sel.ids))
+        else:
+            clauses.append(f'{alias}"id" = ANY({ph})')
+            params.append(list(sel.ids))
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 

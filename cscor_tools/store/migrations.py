@@ -20,6 +20,7 @@ from cscor_tools.store.ddl import (
     internal_column_definition,
     quote,
 )
+from cscor_tools.store.privacy import new_key_statement, privacy_statements
 
 Execute = Callable[[str], object]
 
@@ -56,10 +57,18 @@ def _run_status_words(execute: Execute, dialect: Dialect) -> None:
     )
 
 
+def _privacy(execute: Execute, dialect: Dialect) -> None:
+    # The deletion log, suppression list, audit log and corrections of privacy requests, the
+    # indexes that find a person's rows, and the key their hashes are made under.
+    for statement in [*privacy_statements(dialect), new_key_statement()]:
+        execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_workspace_keys", _workspace_keys),
     Migration("0003_run_status_words", _run_status_words),
+    Migration("0004_privacy", _privacy),
 )
 
 MIGRATIONS_TABLE = "cscor_migrations"
