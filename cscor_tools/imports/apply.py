@@ -223,6 +223,8 @@ class Applier:
                     continue
                 hit = next((c for c in self._candidates(ref, value, row["source"])
                             if c in found[ref]), None)
+                if hit is None and self.guard is not None:  # a row erased: the guard decides
+                    hit = self.guard.erased_id(self._candidates(ref, value, row["source"]))
                 if hit is not None:
                     row[fname] = hit
                 elif left_out is not None and left_out.keeps(self.entity, fname, ref, value):

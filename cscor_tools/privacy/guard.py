@@ -110,6 +110,13 @@ class WriteGuard:
             kept.append(row)
         return kept, hits
 
+    def erased_id(self, candidates: Sequence[str]) -> str | None:
+        """The first of these row ids that erasure removed, if any: a reference to it is the
+        erased person's, and the row holding it is screened as theirs."""
+        if not self.rows:
+            return None
+        return next((c for c in candidates if self._listed("r", c, self.rows)), None)
+
     def settle(self, store: Store) -> int:
         """Forget the corrections a source overrode (after the rows that did so are written)."""
         if not self.superseded:

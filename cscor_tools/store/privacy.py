@@ -10,9 +10,9 @@ or a phone number):
   later syncs and imports must not bring back.
 - ``cscor_audit``: privacy actions (subject exports, erasures, corrections, retention, key
   rotations) with counts, policies, fingerprints and destinations, never the data.
-- ``cscor_corrections``: a corrected field, the corrected value and a keyed hash of the value
-  the source held when it was corrected, so a sync that brings that value again keeps the
-  correction and one that brings a new value wins.
+- ``cscor_corrections``: a corrected field, the corrected value (JSON text) and a keyed hash
+  of the value the source held when it was corrected, so a sync that brings that value again
+  keeps the correction and one that brings a new value wins.
 
 The privacy logic (who matches, what erasure does per entity) lives in ``cscor_tools.privacy``;
 this module only runs its SQL, the same on both backends.
@@ -20,6 +20,7 @@ this module only runs its SQL, the same on both backends.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ def privacy_statements(dialect: Dialect) -> list[str]:
     "entity" TEXT NOT NULL,
     "row_id" TEXT NOT NULL,
     "field" TEXT NOT NULL,
-    "value" {js},
+    "value" TEXT,
     "source_hash" TEXT NOT NULL,
     "corrected_at" {ts} NOT NULL,
     PRIMARY KEY ("entity", "row_id", "field")
@@ -358,14 +359,14 @@ def save_correction(store: Store, c: Correction) -> None:
         f'"corrected_at") VALUES ({p}, {p}, {p}, {p}, {p}, {p}) '
         'ON CONFLICT ("entity", "row_id", "field") DO UPDATE SET "value" = excluded."value", '
         '"source_hash" = excluded."source_hash", "corrected_at" = excluded."corrected_at"',
-        (c.entity, c.row_id, c.field, store._encode_json(c.value), c.source_hash,
+        (c.entity, c.row_id, c.field, json.dumps(c.value), c.source_hash,
          store._encode_time(c.corrected_at)),
     )
 
 
 def corrections(store: Store) -> list[Correction]:
     return [
-        Correction(r[0], r[1], r[2], store._decode_json(r[3]), r[4], store._decode_time(r[5]))
+        Correction(r[0], r[1], r[2], json.loads(r[3]), r[4], store._decode_time(r[5]))
         for r in store._query(
             'SELECT "entity", "row_id", "field", "value", "source_hash", "corrected_at" '
             'FROM "cscor_corrections" ORDER BY "entity", "row_id", "field"'
