@@ -15,6 +15,12 @@ Everything the ``cscor`` command does is a call here::
     cs.builtin_policies()                              # cscor export --list-policies
     cs.schema_markdown()                               # cscor schema
     cs.run_demo("cscor-demo")                          # cscor demo
+    who = cs.Subject.of("ann@example.com")
+    with cs.open_workspace(ws) as store:
+        cs.export_subject(store, who, "ann/")          # cscor subject export
+        cs.erase_subject(store, who)                   # cscor subject erase
+        cs.apply_retention(store)                      # cscor retention apply
+        cs.audit_log(store)                            # cscor audit
     with cs.Sandbox(seed=1) as sb:                     # cscor sandbox serve
         sb.base_url("stripe")
 
@@ -99,6 +105,24 @@ if TYPE_CHECKING:
     )
     from cscor_tools.minimize import Policy, builtin_policies, load_policy, plan_policy
     from cscor_tools.policies import BUILTIN as BUILTIN_POLICIES
+    from cscor_tools.privacy import (
+        AuditRecord,
+        CorrectionResult,
+        ErasureResult,
+        KeyRotation,
+        RetentionPolicy,
+        RetentionResult,
+        Subject,
+        SubjectExport,
+        apply_retention,
+        audit_log,
+        correct_subject,
+        erase_subject,
+        export_subject,
+        find_subject,
+        load_retention_policy,
+        rotate_hash_key,
+    )
     from cscor_tools.sandbox import FaultKind, Sandbox, SandboxError
 
 #: public name -> (module, attribute), imported on first access
@@ -123,6 +147,15 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load_policy": ("cscor_tools.minimize", "load_policy"),
     "plan_policy": ("cscor_tools.minimize", "plan_policy"),
     "run_demo": ("cscor_tools.demo", "run_demo"),
+    **{
+        name: ("cscor_tools.privacy", name)
+        for name in (
+            "AuditRecord", "CorrectionResult", "ErasureResult", "KeyRotation",
+            "RetentionPolicy", "RetentionResult", "Subject", "SubjectExport",
+            "apply_retention", "audit_log", "correct_subject", "erase_subject",
+            "export_subject", "find_subject", "load_retention_policy", "rotate_hash_key",
+        )
+    },
 }
 
 
@@ -144,6 +177,7 @@ __all__ = [
     "BUILTIN_POLICIES",
     "ENTITIES",
     "SCHEMA_VERSION",
+    "AuditRecord",
     "AuthenticationError",
     "BadRequestError",
     "ChangeSet",
@@ -152,8 +186,10 @@ __all__ = [
     "ConfigError",
     "Connector",
     "ConnectorSettings",
+    "CorrectionResult",
     "CscorError",
     "DemoResult",
+    "ErasureResult",
     "ExitCode",
     "ExportResult",
     "ExportedFile",
@@ -163,6 +199,7 @@ __all__ = [
     "ImportProgress",
     "ImportResult",
     "ImportStoppedError",
+    "KeyRotation",
     "MissingCredentialError",
     "NotFoundError",
     "Page",
@@ -174,6 +211,8 @@ __all__ = [
     "ProviderError",
     "RateLimitedError",
     "RejectedInputError",
+    "RetentionPolicy",
+    "RetentionResult",
     "Sandbox",
     "SandboxError",
     "Secret",
@@ -182,6 +221,8 @@ __all__ = [
     "StoreError",
     "Stream",
     "StreamResult",
+    "Subject",
+    "SubjectExport",
     "SyncOutcome",
     "SyncResult",
     "Tombstone",
@@ -191,10 +232,16 @@ __all__ = [
     "WorkspaceLockedError",
     "WorkspaceStatus",
     "__version__",
+    "apply_retention",
     "arrow_schema",
+    "audit_log",
     "available_connectors",
     "builtin_policies",
+    "correct_subject",
+    "erase_subject",
     "export_bundle",
+    "export_subject",
+    "find_subject",
     "import_file",
     "init_workspace",
     "json_schema",
@@ -203,12 +250,14 @@ __all__ = [
     "load_connector",
     "load_mapping",
     "load_policy",
+    "load_retention_policy",
     "make_id",
     "open_store",
     "open_workspace",
     "plan_policy",
     "register_connector",
     "render_sql",
+    "rotate_hash_key",
     "run_demo",
     "schema_markdown",
     "sync",

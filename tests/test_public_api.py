@@ -26,6 +26,10 @@ COMMANDS = {
     "export": "export_bundle",
     "demo": "run_demo",
     "sandbox": "Sandbox",
+    "subject": "Subject",  # export_subject, erase_subject, correct_subject
+    "retention": "apply_retention",
+    "audit": "audit_log",
+    "keys": "rotate_hash_key",
 }
 
 

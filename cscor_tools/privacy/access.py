@@ -112,7 +112,7 @@ def export_subject(
     )
     subject_hash = hasher.subject(subject)
     with store.transaction():
-        sql.log_audit(store, at, "subject.export", subject_hash, {
+        sql.log_audit(store, now or datetime.now(UTC), "subject.export", subject_hash, {
             "policy": result.policy,
             "fingerprint": result.fingerprint,
             "format": result.format,
