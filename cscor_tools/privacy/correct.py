@@ -60,8 +60,7 @@ def correct_subject(
     for name in entities:
         if name not in ENTITIES:
             raise RejectedInputError(f"unknown entity {name!r}", field="entity")
-    for fname, value in changes.items():
-        _check(fname, value, entities)
+    changes = {fname: _check(fname, value, entities) for fname, value in changes.items()}
     hasher = subject_hasher(store.get_meta(SUBJECT_KEY))
     corrected: dict[str, int] = {}
     with store.transaction() as tx:
@@ -90,7 +89,8 @@ def correct_subject(
     return CorrectionResult(hasher.subject(subject), dry_run, corrected, tuple(sorted(changes)))
 
 
-def _check(fname: str, value: Any, entities: Sequence[str]) -> None:
+def _check(fname: str, value: Any, entities: Sequence[str]) -> Any:
+    """The value to write (text from a command line read as the field's type), or an error."""
     owners = [ENTITIES[n].field(fname) for n in entities if ENTITIES[n].has_field(fname)]
     if not owners:
         raise RejectedInputError(
@@ -105,5 +105,19 @@ def _check(fname: str, value: Any, entities: Sequence[str]) -> None:
                 f"{fname} is a {f.type.value}: correct it by importing a file "
                 "(cscor import), which validates every kind of field", field=fname
             )
-        if value is not None and not isinstance(value, kind):
+        if isinstance(value, str) and kind is not str:
+            value = _parse(value, kind)
+        if value is not None and (not isinstance(value, kind)
+                                  or (kind is int and isinstance(value, bool))):
             raise RejectedInputError(f"{fname} takes a {f.type.value}", field=fname)
+    return value
+
+
+def _parse(text: str, kind: type) -> Any:
+    folded = text.strip().lower()
+    if kind is bool:
+        return {"true": True, "false": False}.get(folded, text)
+    try:
+        return int(folded)
+    except ValueError:
+        return text

@@ -50,9 +50,21 @@ def test_a_dry_run_corrects_nothing(store: Store, tmp_path: Path) -> None:
     ({"source_id": "x"}, "cannot be corrected"),
     ({"address": "x"}, "correct it by importing"),
     ({"rating": "five"}, "takes a integer"),
+    ({"rating": True}, "takes a integer"),
+    ({"delinquent": "maybe"}, "takes a boolean"),
     ({}, "at least one field"),
 ])
 def test_a_wrong_correction_is_refused(store: Store, changes: dict[str, object],
                                        message: str) -> None:
     with pytest.raises(RejectedInputError, match=message):
         correct_subject(store, Subject.of("ann@example.com"), changes)
+
+
+def test_numbers_and_flags_from_a_command_line_are_read_as_such(store: Store,
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "clients.csv").write_text("id,name,email\nC1,Ann,ann@example.com\n")
+    import_file(tmp_path / "clients.csv", store=store)
+    correct_subject(store, Subject.of("ann@example.com"), {"rating": "4", "delinquent": "true"},
+                    entities=["clients"])
+    row = next(iter(next(store.iter_rows("clients"))))
+    assert (row["rating"], row["delinquent"]) == (4, True)
