@@ -12,19 +12,26 @@ the suppression check adds to a full Stripe sync.
   their rows, about 11 hashes a person); ``rounds`` (3): syncs of each kind, alternated.
 
 Targets: export of one person under 1 s and erasure under 2 s (absolute: they are index
-lookups, not throughput), and the suppression check's cost as a ratio: the same full sync
-into a fresh workspace with a suppression list of ``erased`` people over one without, best of
-``rounds`` each, ≤ 1.05. The sandbox runs in its own process with no latency and no rate
-limit, so the sync is bound by our CPU and the ratio is the worst case: against a real
-provider the rate limit dominates and the check costs even less.
+lookups, not throughput), and the suppression check's cost on a full sync, ≤ 5%: the time
+spent inside the check (every ``WriteGuard.screen`` call, timed) over the guarded sync's
+duration, median of ``rounds``. Beside it, the ratio of median durations of the same full sync
+into a fresh workspace with a suppression list of ``erased`` people and without one; on a
+shared machine two syncs of 3 s differ by ±10% from run to run, more than the check costs,
+so the ratio is reported and the timed share is the target. The sandbox runs in its own
+process with no latency and no rate limit, so the sync is bound by our CPU: the worst case
+(against a real provider the rate limit dominates and the check costs even less).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
+import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +64,7 @@ def run(options: dict[str, str]) -> dict[str, Any]:
     out["targets"] = {
         "export_s": benchmarks.target(out["export_s_worst"], 1.0, at_least=False),
         "erase_s": benchmarks.target(out["erase_s_worst"], 2.0, at_least=False),
-        "suppression_sync_ratio": benchmarks.target(out["sync_ratio"], 1.05, at_least=False),
+        "suppression_check_share": benchmarks.target(out["check_share"], 0.05, at_least=False),
     }
     return out
 
@@ -66,10 +73,13 @@ def workspace(cache: Path, clients: int, invoices: int) -> Path:
     """A SQLite workspace with these many rows, generated once and kept in ``cache``."""
     import random
 
-    from cscor_tools.schema import make_id, provenance
+    from cscor_tools.schema import ENTITIES, make_id, provenance
     from cscor_tools.store import open_store
 
-    path = cache / f"subject-v{_GENERATOR_VERSION}-{clients}c-{invoices}i.db"
+    # a workspace made under another schema is made again (a new entity, a new field)
+    shape = ";".join(f"{e.name}:{','.join(e.column_names)}" for e in ENTITIES.values())
+    tag = hashlib.sha256(shape.encode()).hexdigest()[:8]
+    path = cache / f"subject-v{_GENERATOR_VERSION}-{tag}-{clients}c-{invoices}i.db"
     if path.exists():
         return path
     tmp = path.with_suffix(".tmp")
@@ -150,21 +160,49 @@ def _sync_cost(options: dict[str, str], work: Path) -> dict[str, Any]:
     rounds = int(options.get("rounds", 3))
     plain: list[float] = []
     guarded: list[float] = []
+    shares: list[float] = []
     suppressed: dict[str, int] = {}
     with Sandbox(seed=3, customers=customers, invoices_per_customer=per, process=True) as sb:
         emails = _some_emails(sb, max(1, customers // 100))
         for i in range(rounds):
             plain.append(_timed_sync(sb, work / f"plain-{i}.db", [], 0)[0])
-            seconds, counts = _timed_sync(sb, work / f"guarded-{i}.db", emails, erased)
+            with _timed_screens() as screens:
+                seconds, counts = _timed_sync(sb, work / f"guarded-{i}.db", emails, erased)
             guarded.append(seconds)
+            shares.append(screens["seconds"] / seconds)
             suppressed = counts
     return {
         "sync_customers": customers,
+        "sync_rows_screened": screens["rows"],
         "sync_plain_s": [round(s, 3) for s in plain],
         "sync_guarded_s": [round(s, 3) for s in guarded],
         "sync_suppressed_rows": suppressed,
-        "sync_ratio": round(min(guarded) / min(plain), 4),
+        "sync_ratio": round(statistics.median(guarded) / statistics.median(plain), 4),
+        "check_share": round(statistics.median(shares), 4),
     }
+
+
+@contextmanager
+def _timed_screens() -> Iterator[dict[str, float]]:
+    """Time every call of the check (and count its rows) while the block runs."""
+    from cscor_tools.privacy.guard import WriteGuard
+
+    totals = {"seconds": 0.0, "rows": 0.0}
+    original = WriteGuard.screen
+
+    def screen(self: Any, entity_name: str, rows: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, entity_name, rows)
+        finally:
+            totals["seconds"] += time.perf_counter() - started
+            totals["rows"] += len(rows)
+
+    WriteGuard.screen = screen  # type: ignore[method-assign]
+    try:
+        yield totals
+    finally:
+        WriteGuard.screen = original  # type: ignore[method-assign]
 
 
 def _some_emails(sb: Any, n: int) -> list[str]:

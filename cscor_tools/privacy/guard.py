@@ -36,6 +36,8 @@ _REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
     name: tuple(c for e, c, _ in FOLLOWED if e == name) for name, _, _ in FOLLOWED
 }
 _HANDLE_FIELDS = {"notifications": ("recipient", "sender")}
+#: entities whose rows are always matched by their own id too (see WriteGuard._erased)
+_OWN_ID_ENTITIES = frozenset(n for n, r in RULES.items() if r.treatment is Treatment.DELETE)
 _MEMO_LIMIT = 1 << 18
 
 
@@ -57,7 +59,8 @@ class WriteGuard:
     corrections: dict[tuple[str, str], dict[str, tuple[str, Any]]] = field(default_factory=dict)
     #: corrections a source has overridden since, to forget after the write
     superseded: list[tuple[str, str, str]] = field(default_factory=list)
-    _memo: dict[str, bool] = field(default_factory=dict, repr=False)
+    _ref_memo: dict[str, bool] = field(default_factory=dict, repr=False)
+    _address_memo: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, store: Store) -> WriteGuard:
@@ -97,16 +100,19 @@ class WriteGuard:
         suppressing = self.suppressing and rule is not None
         kept: list[Row] = []
         hits = 0
+        corrections = self.corrections
+        erased = self._erased
         for row in rows:
-            if suppressing and self._erased(entity_name, row):
+            if suppressing and erased(entity_name, row):
                 hits += 1
                 assert rule is not None
                 if rule.treatment is Treatment.DELETE:
                     continue
                 row = {**row, **{f: None for f in rule.cleared if f in row}}
-            fixes = self.corrections.get((entity_name, row.get("id", "")))
-            if fixes:
-                row = self._corrected(entity_name, row, fixes)
+            if corrections:
+                fixes = corrections.get((entity_name, row.get("id", "")))
+                if fixes:
+                    row = self._corrected(entity_name, row, fixes)
             kept.append(row)
         return kept, hits
 
@@ -115,7 +121,7 @@ class WriteGuard:
         erased person's, and the row holding it is screened as theirs."""
         if not self.rows:
             return None
-        return next((c for c in candidates if self._listed("r", c, self.rows)), None)
+        return next((c for c in candidates if self._listed_row(c)), None)
 
     def settle(self, store: Store) -> int:
         """Forget the corrections a source overrode (after the rows that did so are written)."""
@@ -134,44 +140,70 @@ class WriteGuard:
     # -- per row ------------------------------------------------------------------------
 
     def _erased(self, entity_name: str, row: Row) -> bool:
+        # The hot path of a guarded sync (every row of it). References and addresses are
+        # remembered by their raw value (a client's id and address come back on each of its
+        # invoices and payments). A row's own id is distinct, so hashing it costs a hash per
+        # row: it is done where it decides, for the entities erasure deletes (a client whose
+        # address changed at the source is still the erased client), and for a row of an
+        # anonymized entity that carries neither a reference nor an address, since erasure
+        # found every anonymized row through one of those and the source sends them again.
         rows = self.rows
+        carried = False
         if rows:
-            if self._listed("r", row.get("id"), rows):
-                return True
+            memo = self._ref_memo
             for name in _REFERENCE_FIELDS.get(entity_name, ()):
-                if self._listed("r", row.get(name), rows):
-                    return True
-        if self.emails or self.bases:
-            for name in _ADDRESS_FIELDS.get(entity_name, ()):
-                for address in addresses(row.get(name)):
-                    if self._listed("e", address, self.emails):
+                value = row.get(name)
+                if value:
+                    carried = True
+                    hit = memo.get(value)
+                    if hit is None:
+                        hit = self._row_hash(value) in rows
+                        if len(memo) < _MEMO_LIMIT:
+                            memo[value] = hit
+                    if hit:
                         return True
-                    if self.bases and self._listed("b", base_address(address), self.bases):
+        if self.emails or self.bases:
+            memo = self._address_memo
+            for name in _ADDRESS_FIELDS.get(entity_name, ()):
+                value = row.get(name)
+                if value:
+                    carried = True
+                    hit = memo.get(value)
+                    if hit is None:
+                        hit = self._address_listed(value)
+                        if len(memo) < _MEMO_LIMIT:
+                            memo[value] = hit
+                    if hit:
                         return True
         if self.handles:
+            assert self.hasher is not None
             source = row.get("source", "")
             for name in _HANDLE_FIELDS.get(entity_name, ()):
                 value = row.get(name)
-                if value and self._listed("h", f"{source}\x1f{value}", self.handles):
+                if value and self.hasher.handle(source, value) in self.handles:
                     return True
+        if rows and (not carried or entity_name in _OWN_ID_ENTITIES):
+            own = row.get("id")
+            return isinstance(own, str) and self._row_hash(own) in rows
         return False
 
-    def _listed(self, kind: str, value: str | None, hashes: frozenset[str]) -> bool:
-        """Whether the keyed hash of ``value`` is in ``hashes``, remembered per value: ids and
-        addresses repeat across a run's rows (a client's id on each of its invoices)."""
-        if not value:
-            return False
-        memo_key = f"{kind}{value}"
-        hit = self._memo.get(memo_key)
-        if hit is None:
-            assert self.hasher is not None
-            h = self.hasher
-            digest = (h.row(value) if kind == "r" else h.email(value) if kind in "eb"
-                      else h.handle(*value.split("\x1f", 1)))
-            hit = digest in hashes
-            if len(self._memo) < _MEMO_LIMIT:
-                self._memo[memo_key] = hit
-        return hit
+    def _row_hash(self, row_id: str) -> str:
+        assert self.hasher is not None
+        return self.hasher.row(row_id)
+
+
+    def _address_listed(self, value: str) -> bool:
+        assert self.hasher is not None
+        email = self.hasher.email
+        for address in addresses(value):
+            if email(address) in self.emails:
+                return True
+            if self.bases and email(base_address(address)) in self.bases:
+                return True
+        return False
+
+    def _listed_row(self, row_id: str) -> bool:
+        return bool(self.rows) and self._row_hash(row_id) in self.rows
 
     def _corrected(
         self, entity_name: str, row: Row, fixes: dict[str, tuple[str, Any]]

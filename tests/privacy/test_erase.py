@@ -89,3 +89,23 @@ def test_a_reimported_file_does_not_bring_ann_back(store: Store, store_url: str,
     run = store.runs(limit=1, kind="import")[0]
     assert run.counts["invoices"]["suppressed"] == 1
     assert_no_personal_data(bookkeeping_text(store), ANN, "Ann Lee")
+
+
+def test_the_guard_knows_an_erased_row_by_its_id_whatever_it_carries(store: Store,
+                                                                      people) -> None:
+    """A client whose address changed at the source is still the erased client; an invoice
+    row that carries neither reference nor address (a partial update) is still hers."""
+    from cscor_tools.privacy.guard import WriteGuard
+
+    ann, _ = people
+    erase_subject(store, Subject.of(ANN))
+    guard = WriteGuard.load(store)
+    moved = {"id": ann["clients"][0], "source": "stripe", "email": "ann@new.example"}
+    assert guard.screen("clients", [moved]) == ([], 1)
+    partial = {"id": ann["invoices"][0], "source": "stripe", "description": "for Ann",
+               "status": "paid"}
+    (kept,), hits = guard.screen("invoices", [partial])
+    assert hits == 1 and kept["description"] is None and kept["status"] == "paid"
+    stranger = {"id": "inv_00000000000000000000", "source": "stripe", "description": "x",
+                "client_id": "cli_00000000000000000000"}
+    assert guard.screen("invoices", [stranger]) == ([stranger], 0)
