@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,13 @@ def _show_policy(ctx: click.Context, _param: click.Parameter, value: str | None)
     is_flag=True,
     help="Replace an existing bundle at --out (atomically: old or new, never a mix).",
 )
+@click.option(
+    "--timestamp",
+    is_flag=True,
+    help="Also write the time of the export into manifest.json (generated_at). Without it "
+    "the bundle is dated by its data alone, and two exports of the same data are identical "
+    "byte for byte.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
     "--list-policies",
@@ -149,6 +156,7 @@ def export(
     include_deleted: bool,
     as_zip: bool,
     overwrite: bool,
+    timestamp: bool,
     as_json: bool,
 ) -> None:
     """Export the workspace as a bundle: one file per entity, manifest.json, datapackage.json.
@@ -190,6 +198,7 @@ def export(
             zip=zipped,
             overwrite=overwrite,
             progress=progress,
+            generated_at=datetime.now(UTC) if timestamp else None,
         )
     if as_json:
         print_json(result.as_dict())

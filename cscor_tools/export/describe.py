@@ -3,8 +3,9 @@
 Both describe what was actually written: a hashed field is a string whatever it was, a dropped
 field is absent, and a foreign key is declared only when every value in the file has its row
 in the bundle (a key to an entity not exported, or to rows filtered out, is left out and the
-manifest says why). ``datapackage.json`` holds no clock, so it is as reproducible as the data;
-only ``manifest.json`` says when the bundle was made.
+manifest says why). Neither holds a clock time unless the caller asks for one: the manifest
+dates the bundle by its data (``data_as_of``), so the whole bundle is as reproducible as the
+data.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def datapackage(
 
 def manifest(
     *,
-    generated_at: datetime,
+    generated_at: datetime | None,
+    data_as_of: datetime | None,
     format_name: str,
     policy: Policy,
     plans: dict[str, EntityPlan],
@@ -166,6 +168,9 @@ def manifest(
         "bundle_version": BUNDLE_VERSION,
         "tool": {"name": "cscor_tools", "version": __version__},
         "schema_version": SCHEMA_VERSION,
+        # the data's own time, so the same store gives the same bytes; a clock time only
+        # when the caller asked for one
+        "data_as_of": iso(data_as_of),
         "generated_at": iso(generated_at),
         "format": format_name,
         "policy": {

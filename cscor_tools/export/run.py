@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from cscor_tools.store.arrow import (
     DEFAULT_BATCH_ROWS,
     RowSelection,
     count_dangling,
+    latest,
     read_batches,
     read_snapshot,
 )
@@ -111,6 +112,7 @@ def export_bundle(
     progress: Progress | None = None,
     ids: Mapping[str, Sequence[str]] | None = None,
     extra_files: Mapping[str, bytes] | None = None,
+    generated_at: datetime | None = None,
 ) -> ExportResult:
     """Export a workspace to a bundle at ``out``: one file per entity plus metadata.
 
@@ -122,6 +124,9 @@ def export_bundle(
     ``ids`` exports only the rows with these ids, by entity (an entity not named: none), as
     a privacy request does for one person's rows; ``extra_files`` (name → bytes) are written
     into the bundle beside the data, e.g. a readable summary (the manifest covers the data).
+    The bundle is byte-for-byte the same for the same store, policy and options: it is dated
+    by its data (``data_as_of``: the latest ``synced_at`` of the rows exported), and carries
+    a clock time only when the caller passes one as ``generated_at``.
     Each export is recorded in the workspace's run log, failed ones included.
     """
     started = time.monotonic()
@@ -151,6 +156,7 @@ def export_bundle(
             batch_rows=batch_rows,
             progress=progress,
             extra=tuple((extra_files or {}).items()),
+            generated_at=generated_at,
         )
         run_id = workspace.start_run(
             "export",
@@ -221,6 +227,8 @@ class _Job:
     progress: Progress | None
     #: files written beside the data: (name, bytes)
     extra: tuple[tuple[str, bytes], ...] = ()
+    #: the clock time manifest.json states, when the caller asked for one
+    generated_at: datetime | None = None
 
 
 def _write_bundle(
@@ -236,6 +244,7 @@ def _write_bundle(
     left_out: list[LeftOutKey] = []
     with read_snapshot(store):
         cursors = store.cursors()
+        synced = [latest(store, n, "synced_at", s) for n, s in job.selections.items()]
         for name, plan in job.plans.items():
             files.append(_write_entity(store, bundle, writer_cls, plan, pseudonymizer, job))
             keys, dropped = _foreign_keys(store, plan, job.plans, job.selections)
@@ -254,7 +263,8 @@ def _write_bundle(
     )
     bundle.write_file("datapackage.json", package)
     info = manifest(
-        generated_at=datetime.now(UTC),
+        generated_at=job.generated_at,
+        data_as_of=max((t for t in synced if t is not None), default=None),
         format_name=job.format,
         policy=job.policy,
         plans=job.plans,

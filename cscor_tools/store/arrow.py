@@ -126,6 +126,26 @@ def count_dangling(
     return int(rows[0][0])
 
 
+def latest(
+    store: Store, entity_name: str, field_name: str, selection: RowSelection
+) -> datetime | None:
+    """The latest value of timestamp ``field_name`` among the selected rows (None: no rows).
+
+    An export dates its bundle by the data it holds, not by the clock, so that the same
+    store gives the same bundle.
+    """
+    ent = entity(entity_name)
+    if ent.field(field_name).type != FieldType.TIMESTAMP:
+        raise ValueError(f"{entity_name}.{field_name} is not a timestamp")
+    where, params = _where(store, selection, "")
+    rows = _query(store, f"SELECT MAX({quote(field_name)}) FROM {quote(ent.name)}{where}",
+                  params)
+    value = rows[0][0]
+    if value is None:
+        return None
+    return store._decode_time(value)
+
+
 def _connection(store: Store) -> Any:
     conn = getattr(store, "connection", None)
     if conn is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,31 @@ def test_show_and_list_policies(tmp_path: Path) -> None:
     resolved = json.loads(checked.stdout)
     assert resolved["name"] == "mine" and resolved["fields"]["clients"]["email"] == "hash"
     assert resolved["fields"]["invoices"]["hosted_invoice_url"] == "drop"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_two_zip_exports_have_the_same_sha256(workspace: str, tmp_path: Path, fmt: str) -> None:
+    digests = []
+    for name in ("a.zip", "b.zip"):
+        code, stdout, _ = run(workspace, "--format", fmt, "--zip", "--out", str(tmp_path / name))
+        assert code == 0, stdout
+        digests.append(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    # dated by its data: the newest synced_at exported, not the clock
+    assert manifest["data_as_of"] == "2024-06-01T12:00:00.000000Z"
+    assert manifest["generated_at"] is None
+
+
+def test_timestamp_is_the_only_clock_and_only_when_asked(workspace: str, tmp_path: Path) -> None:
+    before = datetime.now(UTC)
+    code, stdout, _ = run(workspace, "--timestamp", "--out", str(tmp_path / "t"))
+    assert code == 0, stdout
+    stamped = json.loads((tmp_path / "t" / "manifest.json").read_bytes())
+    assert before <= datetime.fromisoformat(stamped["generated_at"]) <= datetime.now(UTC)
+    code, _, _ = run(workspace, "--out", str(tmp_path / "u"))
+    plain = json.loads((tmp_path / "u" / "manifest.json").read_bytes())
+    assert {k: v for k, v in stamped.items() if k != "generated_at"} == {
+        k: v for k, v in plain.items() if k != "generated_at"
+    }
