@@ -31,6 +31,8 @@ TREATMENT: dict[str, Treatment] = {
     "payments": Treatment.ANONYMIZE,
     "notifications": Treatment.DELETE,
     "comments": Treatment.DELETE,
+    # who got a mailing and what became of their copy: about the person alone
+    "campaign_recipients": Treatment.DELETE,
 }
 
 #: fields the books need although their class would clear them: the number printed on an
@@ -46,6 +48,7 @@ FOLLOWED: tuple[tuple[str, str, str], ...] = (
     ("notifications", "client_id", "clients"),
     ("notifications", "contact_id", "contacts"),
     ("comments", "client_id", "clients"),
+    ("campaign_recipients", "contact_id", "contacts"),
 )
 _PERSONAL = {Privacy.IDENTIFIER, Privacy.QUASI_IDENTIFIER, Privacy.FREE_TEXT, Privacy.SECRET}
 _PROVENANCE = {f.name for f in PROVENANCE}

@@ -1,6 +1,6 @@
-"""Resend's HTTP surface at the root paths: emails, contacts, segments/audiences, domains and
-broadcasts, with Resend's pagination, error bodies and the 403 its edge gives a request without
-a User-Agent.
+"""Resend's HTTP surface at the root paths: emails sent and received, contacts (with their
+segments and topics), segments/audiences, topics, domains, broadcasts and their recipients, with
+Resend's pagination, error bodies and the 403 its edge gives a request without a User-Agent.
 
 Pagination (docs, "Pagination"): ``limit`` 1–100, ``after`` or ``before`` an object id (not
 both); ``GET /emails`` always pages (20 by default) while the older list endpoints return
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cscor_tools.sandbox.collection import Collection
-from cscor_tools.sandbox.resend_data import ResendData
+from cscor_tools.sandbox.collection import Collection, paginate_sequence
+from cscor_tools.sandbox.resend_data import RECIPIENT_TYPES, ResendData
 from cscor_tools.sandbox.template import dumps
 from cscor_tools.sandbox.wire import Request, Response
 
@@ -71,6 +71,14 @@ class ResendAPI:
 
     def _route(self, req: Request) -> Response:
         parts = [p for p in req.path.split("/") if p]
+        if req.method == "GET" and parts[:2] == ["emails", "receiving"] and len(parts) <= 3:
+            if len(parts) == 3:
+                return self._retrieve(self.data.received, parts[2], ResendData.received_json,
+                                      "Email")
+            return self._list(req, self.data.received, ResendData.received_list_bytes, True,
+                              None)
+        if req.method == "GET" and len(parts) == 3:
+            return self._nested(req, parts)
         if req.method != "GET" or not parts or len(parts) > 2:
             if parts and parts[0] in _ROUTES and req.method != "GET":
                 raise ResendError(405, "Method is not allowed for the requested path. The "
@@ -90,6 +98,56 @@ class ResendAPI:
             where = lambda c, s=segment: s in c.segments  # noqa: E731
         return self._list(req, items, item_json, always_pages, where)
 
+    def _nested(self, req: Request, parts: list[str]) -> Response:
+        """``/contacts/{id}/segments``, ``/contacts/{id}/topics`` and
+        ``/broadcasts/{id}/recipients``: small lists kept in their own order."""
+        data = self.data
+        head, key, tail = parts
+        if head == "contacts" and tail in ("segments", "topics"):
+            contact = data.contacts.get(key) or data.contact_by_email(key)
+            if contact is None or not contact.live:
+                raise ResendError(404, "Contact not found")
+            rows = (data.contact_segments(contact) if tail == "segments"
+                    else data.contact_topics(contact))
+            return self._sequence(req, rows, lambda r: r)
+        if head == "broadcasts" and tail == "recipients":
+            broadcast = data.broadcasts.get(key)
+            if broadcast is None or not broadcast.live:
+                raise ResendError(404, "Broadcast not found")
+            kind = req.flat.get("type")
+            if kind not in RECIPIENT_TYPES:
+                raise ResendError(422, "The `type` parameter must be one of: "
+                                  f"{', '.join(RECIPIENT_TYPES)}.")
+            return self._sequence(req, data.recipients(broadcast, kind),
+                                  ResendData.recipient_item)
+        raise ResendError(404, "The requested endpoint does not exist.")
+
+    def _sequence(self, req: Request, rows: list[Any],
+                  render: Callable[[Any], dict[str, Any]]) -> Response:
+        limit = self._limit(req, always_pages=True)
+        after_id, before_id = req.flat.get("after"), req.flat.get("before")
+        if after_id and before_id:
+            raise ResendError(422, "You can only use either `after` or `before`, not both.")
+        items = [_Keyed(render(r)) for r in rows]
+        page = paginate_sequence(items, limit=limit or 20, after=after_id, before=before_id)
+        if page is None:
+            raise ResendError(422, "The cursor does not match any object of this list.")
+        return Response.json(200, {"object": "list", "has_more": page.has_more,
+                                   "data": [i.body for i in page.items]},
+                             objects=len(page.items))
+
+    def _limit(self, req: Request, *, always_pages: bool) -> int | None:
+        raw_limit = req.flat.get("limit")
+        if raw_limit is None and not always_pages:
+            return None
+        try:
+            limit = int(raw_limit) if raw_limit is not None else 20
+        except ValueError:
+            raise ResendError(422, "The `limit` parameter must be an integer.") from None
+        if not 1 <= limit <= 100:
+            raise ResendError(422, "The `limit` parameter must be between 1 and 100.")
+        return limit
+
     def _retrieve(self, items: Collection[Any], key: str, render: Callable[..., Any],
                   noun: str) -> Response:
         record = items.get(key)
@@ -102,16 +160,7 @@ class ResendAPI:
     def _list(self, req: Request, items: Collection[Any], item_bytes: Callable[..., bytes],
               always_pages: bool, where: Callable[[Any], bool] | None) -> Response:
         params = req.flat
-        raw_limit = params.get("limit")
-        if raw_limit is None and not always_pages:
-            limit = None
-        else:
-            try:
-                limit = int(raw_limit) if raw_limit is not None else 20
-            except ValueError:
-                raise ResendError(422, "The `limit` parameter must be an integer.") from None
-            if not 1 <= limit <= 100:
-                raise ResendError(422, "The `limit` parameter must be between 1 and 100.")
+        limit = self._limit(req, always_pages=always_pages)
         after_id, before_id = params.get("after"), params.get("before")
         if after_id and before_id:
             raise ResendError(422, "You can only use either `after` or `before`, not both.")
@@ -150,4 +199,16 @@ _ROUTES: dict[str, tuple[Callable[[ResendData], Collection[Any]], Callable[..., 
                   "Audience"),
     "broadcasts": (lambda d: d.broadcasts, _bytes(ResendData.broadcast_item),
                    ResendData.broadcast_json, False, "Broadcast"),
+    "topics": (lambda d: d.topics, _bytes(ResendData.topic_item),
+               ResendData.topic_json, False, "Topic"),
 }
+
+
+class _Keyed:
+    """A rendered row that a sequence paginates by its ``id``."""
+
+    __slots__ = ("body", "id")
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.id: str = body["id"]

@@ -5,10 +5,18 @@ the current documentation disagree, the documentation, as noted at each place: e
 carry ``scheduled_at`` and ``null`` for absent ``cc``/``bcc``/``reply_to``; timestamps of emails
 are ISO 8601 while contacts, segments, domains and broadcasts use Resend's
 ``2023-10-06 23:47:56.678+00`` form, as each page's examples show.
+
+Received emails (a tenth as many as sent ones) are customers writing back to the team's inbound
+address. Topics are few; a contact's subscription is the topic's default unless the contact
+chose otherwise. A broadcast's recipients are the members of its segment when it was sent (the
+contacts that existed then, deleted ones included, as Resend keeps its sending record), each
+with outcomes drawn from the broadcast and contact ids, so every listing agrees with the next.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +79,8 @@ class Contact:
     last_name: str
     unsubscribed: bool
     segments: set[str] = field(default_factory=set)
+    #: topic id → "opt_in" | "opt_out" where the contact chose otherwise than the default
+    topics: dict[str, str] = field(default_factory=dict)
     live: bool = True
     cache: bytes | None = None
 
@@ -89,6 +99,47 @@ class Email:
     scheduled_at: int | None = None
     live: bool = True
     cache: bytes | None = None
+
+
+@dataclass(slots=True, eq=False)
+class ReceivedEmail:
+    id: str
+    seq: int
+    created: int
+    sender: str
+    to: list[str]
+    subject: str
+    live: bool = True
+    cache: bytes | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Topic:
+    id: str
+    seq: int
+    created: int
+    name: str
+    description: str
+    default_subscription: str
+    visibility: str = "public"
+    live: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One row of a broadcast's recipients listing of one outcome."""
+
+    id: str
+    contact: Contact
+    bounce_type: str | None = None
+    count: int | None = None
+
+
+#: a recipient's outcomes after ``sent``, each with its chance (out of 1000) for one contact
+RECIPIENT_CHANCES = (("delivered", 960), ("opened", 420), ("clicked", 110), ("bounced", 25),
+                     ("complained", 3), ("unsubscribed", 12), ("suppressed", 15))
+RECIPIENT_TYPES = ("sent", *(kind for kind, _ in RECIPIENT_CHANCES))
+INBOX = f"support@{SENDING_DOMAIN}"
 
 
 @dataclass(slots=True, eq=False)
@@ -119,7 +170,10 @@ class ResendData:
         self.contacts: Collection[Contact] = Collection()
         self.emails: Collection[Email] = Collection()
         self.broadcasts: Collection[Broadcast] = Collection()
+        self.received: Collection[ReceivedEmail] = Collection()
+        self.topics: Collection[Topic] = Collection()
         self._by_email: dict[str, Contact] = {}
+        self._recipients: dict[tuple[str, str], list[Recipient]] = {}
 
     # -- JSON --------------------------------------------------------------------------------
 
@@ -233,6 +287,84 @@ class ResendData:
             "topic_id": None,
         }
 
+    @staticmethod
+    def received_item(r: ReceivedEmail) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "to": r.to,
+            "from": r.sender,
+            "subject": r.subject,
+            "message_id": f"<{r.id}@mail.example.com>",
+            "bcc": None,
+            "cc": None,
+            "reply_to": None,
+            "created_at": resend_email_timestamp(r.created),
+            "attachments": [],
+        }
+
+    def received_list_bytes(self, r: ReceivedEmail) -> bytes:
+        if r.cache is None:
+            r.cache = dumps(self.received_item(r))
+        return r.cache
+
+    def received_json(self, r: ReceivedEmail) -> dict[str, Any]:
+        return {"object": "email", **self.received_item(r), "html": None,
+                "text": f"{r.subject}\n\nSent from my phone", "headers": {}}
+
+    @staticmethod
+    def topic_item(t: Topic) -> dict[str, Any]:
+        return {"id": t.id, "name": t.name, "description": t.description,
+                "default_subscription": t.default_subscription, "visibility": t.visibility,
+                "created_at": resend_timestamp(t.created)}
+
+    def topic_json(self, t: Topic) -> dict[str, Any]:
+        return {"object": "topic", **self.topic_item(t)}
+
+    def contact_topics(self, c: Contact) -> list[dict[str, Any]]:
+        """Every topic with the contact's subscription to it (``GET /contacts/{id}/topics``)."""
+        return [{"id": t.id, "name": t.name, "description": t.description,
+                 "subscription": c.topics.get(t.id, t.default_subscription)}
+                for t in self.topics]
+
+    def contact_segments(self, c: Contact) -> list[dict[str, Any]]:
+        return [{"id": s.id, "name": s.name, "created_at": resend_timestamp(max(s.created,
+                                                                                 c.created))}
+                for s in self.segments if s.id in c.segments]
+
+    def recipients(self, b: Broadcast, kind: str) -> list[Recipient]:
+        """A sent broadcast's recipients of one outcome, in a fixed order (cached: the record
+        of a sending does not change)."""
+        key = (b.id, kind)
+        cached = self._recipients.get(key)
+        if cached is not None:
+            return cached
+        rows: list[Recipient] = []
+        if b.status == "sent" and b.sent_at is not None:
+            members = sorted((c for c in self.contacts.all_records()
+                              if b.segment_id in c.segments and c.created <= b.sent_at),
+                             key=lambda c: c.seq)
+            for c in members:
+                outcomes = _outcomes(b.id, c.id)
+                if kind != "sent" and kind not in outcomes:
+                    continue
+                token = base64.urlsafe_b64encode(f"{kind}:{c.seq}".encode()).decode()
+                rows.append(Recipient(
+                    token.rstrip("="), c,
+                    bounce_type=outcomes.get("bounced") if kind == "bounced" else None,
+                    count=int(outcomes[kind]) if kind in ("opened", "clicked") else None,
+                ))
+        self._recipients[key] = rows
+        return rows
+
+    @staticmethod
+    def recipient_item(r: Recipient) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": r.id, "contact_id": r.contact.id, "email": r.contact.email}
+        if r.count is not None:
+            item["count"] = r.count
+        if r.bounce_type is not None:
+            item["bounce_type"] = r.bounce_type
+        return item
+
     # -- operations --------------------------------------------------------------------------
 
     def contact_by_email(self, email: str) -> Contact | None:
@@ -275,6 +407,16 @@ class ResendData:
         )
         return self.emails.add(email)
 
+    def receive_email(self, person: Person, at: int, rng: random.Random) -> ReceivedEmail:
+        subject = rng.choice(("Re: your invoice", "Question about my account",
+                              "Re: Welcome to Cscor Sandbox!", "Cancel my subscription",
+                              "Re: Payment failed"))
+        return self.received.add(ReceivedEmail(
+            id=self.ids.uuid("received"), seq=self.received.next_seq(), created=at,
+            sender=f"{person.first_name} {person.last_name} <{person.email}>", to=[INBOX],
+            subject=subject,
+        ))
+
     def set_last_event(self, email: Email, event: str) -> str:
         old = email.last_event
         email.last_event = event
@@ -289,7 +431,30 @@ class ResendData:
             "resend.contacts.deleted": len(self.contacts.all_records()) - len(self.contacts),
             "resend.emails": len(self.emails),
             "resend.broadcasts": len(self.broadcasts),
+            "resend.received_emails": len(self.received),
+            "resend.topics": len(self.topics),
+            "resend.broadcast_recipients": sum(len(self.recipients(b, "sent"))
+                                               for b in self.broadcasts),
         }
+
+
+def _outcomes(broadcast_id: str, contact_id: str) -> dict[str, str]:
+    """What happened to one contact's copy of a broadcast: a stable draw from both ids."""
+    digest = hashlib.sha256(f"{broadcast_id}/{contact_id}".encode()).digest()
+    out: dict[str, str] = {}
+    for i, (kind, chance) in enumerate(RECIPIENT_CHANCES):
+        if int.from_bytes(digest[2 * i:2 * i + 2], "big") % 1000 < chance:
+            out[kind] = str(1 + digest[20 + i] % 4)
+    if "bounced" in out:  # a bounce was not delivered, opened or clicked
+        for kind in ("delivered", "opened", "clicked", "complained", "unsubscribed"):
+            out.pop(kind, None)
+        out["bounced"] = ("permanent", "transient", "undetermined")[digest[30] % 3]
+    elif "delivered" not in out:
+        for kind in ("opened", "clicked", "complained"):
+            out.pop(kind, None)
+    if "clicked" in out:
+        out.setdefault("opened", "1")
+    return out
 
 
 def _compose(to: Person, rng: random.Random, kind: int | None) -> tuple[str, str, str, str]:
@@ -336,6 +501,15 @@ def generate_resend(data: ResendData, people: PeoplePool, volumes: Volumes, seed
         data.segments.add(segment)
         segment_ids.append(segment.id)
     customers, newsletter, updates = segment_ids
+    topics = []
+    for i, (name, description, default) in enumerate((
+        ("Product updates", "New features and changes, about once a month", "opt_in"),
+        ("Offers", "Discounts and partner offers", "opt_out"),
+    )):
+        topic = Topic(data.ids.uuid("topic"), data.topics.next_seq(),
+                      start + (i + 2) * 4 * DAY_US, name, description, default)
+        data.topics.add(topic)
+        topics.append(topic)
 
     # Most contacts are Stripe customers (the same person, the same email); the rest are
     # newsletter subscribers who never bought anything.
@@ -350,7 +524,11 @@ def generate_resend(data: ResendData, people: PeoplePool, volumes: Volumes, seed
             member.add(newsletter)
         if rng.random() < 0.3:
             member.add(updates)
-        data.add_contact(person, at, rng, member)
+        contact = data.add_contact(person, at, rng, member)
+        for topic in topics:
+            if rng.random() < 0.15:  # a few chose otherwise than the default
+                flipped = "opt_out" if topic.default_subscription == "opt_in" else "opt_in"
+                contact.topics[topic.id] = flipped
 
     recipients = persons or [people.get(0)]
     # mail is recent-heavy: the last six months, denser towards now
@@ -365,6 +543,12 @@ def generate_resend(data: ResendData, people: PeoplePool, volumes: Volumes, seed
         else:
             event = _OUTCOMES.pick(rng)
         data.send_email(recipients[rng.randrange(len(recipients))], at, rng, event)
+
+    # customers write back: a tenth as many emails as were sent, over the same months
+    received_times = sorted(now - int(span * rng.random() ** 2) - 60 * US
+                            for _ in range(volumes.emails // 10))
+    for at in received_times:
+        data.receive_email(recipients[rng.randrange(len(recipients))], at, rng)
 
     for i in range(volumes.broadcasts):
         at = start + int((now - start) * (i + rng.random()) / max(1, volumes.broadcasts))

@@ -42,6 +42,7 @@ NORMALIZED_LOOKUPS: tuple[tuple[str, str], ...] = (
     ("notifications", "recipient"),
     ("notifications", "sender"),
     ("comments", "author"),
+    ("campaign_recipients", "email"),
 )
 #: (entity, column) foreign keys followed from a person's rows to the rows that concern them
 REFERENCE_LOOKUPS: tuple[tuple[str, str], ...] = (
@@ -52,6 +53,7 @@ REFERENCE_LOOKUPS: tuple[tuple[str, str], ...] = (
     ("notifications", "client_id"),
     ("notifications", "contact_id"),
     ("comments", "client_id"),
+    ("campaign_recipients", "contact_id"),
 )
 _CHUNK = 500
 

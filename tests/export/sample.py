@@ -126,6 +126,18 @@ def seed(store: Store, *, clients: int = 6, invoices: int = 12) -> None:
             description="Payment for INV", failure_code=None, paid_at=T0 + timedelta(days=i),
             payment_intent_id=None, livemode=True,
         ))
+    rows["integrations"] = [_prov(
+        "integrations", i, provider="resend", kind="email_domain", name=f"mail{i}.example.com",
+        domain=f"mail{i}.example.com", region="us-east-1", status="verified",
+    ) for i in range(2)]
+    rows["campaigns"] = [_prov(
+        "campaigns", i, name=f"Newsletter {TRICKY[i % len(TRICKY)]}", status="sent",
+        segment_id=f"seg_{i}", sent_at=T0 + timedelta(days=i),
+    ) for i in range(2)]
+    rows["campaign_recipients"] = [_prov(
+        "campaign_recipients", i, campaign_id=make_id("campaigns", "stripe", f"campaigns_{i % 2}"),
+        email=f"person.{i}@example.com", status=("sent", "bounced")[i % 2],
+    ) for i in range(3)]
     for name, batch in rows.items():
         store.upsert(name, batch)
     with store.transaction() as tx:

@@ -79,7 +79,9 @@ REVIEWED_CLEAR = {
     "notifications.channel", "notifications.direction", "notifications.status",
     "integrations.provider", "integrations.kind", "integrations.region", "integrations.status",
     "notifications.sent_at",
-    "notifications.reply_count", "notifications.edited_at",
+    "notifications.reply_count", "notifications.edited_at", "notifications.scheduled_at",
+    "campaigns.status", "campaigns.scheduled_at", "campaigns.sent_at",
+    "campaign_recipients.status", "campaign_recipients.bounce_type",
 }
 
 

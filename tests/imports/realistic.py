@@ -34,14 +34,14 @@ TEXTS = [
 ]
 #: source ids of rows that other rows reference but no sync ever wrote
 NEVER_SYNCED = {"clients": "cus_never_synced", "invoices": "in_never_synced",
-                "contacts": "con_never_synced"}
+                "contacts": "con_never_synced", "campaigns": "bc_never_synced"}
 #: the source ids the seed tombstones, by entity
 TOMBSTONED = {"clients": {"cus_0003", "cus_0006"}, "contacts": {"con_0004"},
               "invoices": {"in_0007"}}
 
 _PREFIX = {"clients": "cus", "contacts": "con", "invoices": "in", "invoice_lines": "il",
            "payments": "ch", "notifications": "msg", "integrations": "itg",
-           "comments": "cmt"}
+           "comments": "cmt", "campaigns": "bc", "campaign_recipients": "bcr"}
 
 
 def source_id(entity: str, i: int) -> str:
@@ -161,6 +161,19 @@ def rows(clients: int = 8) -> dict[str, list[Row]]:
              domain=(None, f"atelier-{i}")[i % 2], region=("eu-west-1", None)[i % 2],
              status=("verified", "pending", "failed")[i % 3])
         for i in range(3)
+    ]
+    out["campaigns"] = [
+        _row("campaigns", i, name=f"Lettre {text(i % 7)}", status=("sent", "draft")[i % 2],
+             segment_id=f"seg_{i % 2}", topic_id=None if i else "top_0",
+             scheduled_at=None, sent_at=None if i % 2 else T0 + timedelta(days=i))
+        for i in range(3)
+    ]
+    out["campaign_recipients"] = [
+        _row("campaign_recipients", i, campaign_id=ref("campaigns", c),
+             contact_id=ref("contacts", k), email=f"contact.{i}@example.org",
+             status=("sent", "bounced", "complained")[i % 3],
+             bounce_type="permanent" if i % 3 == 1 else None)
+        for i, (c, k) in enumerate([(0, 0), (0, 1), (2, 2), (2, None), (-1, -1)])
     ]
     comment_clients = [0, 1, 3, 6, -1, None, 2, 5, 0]
     out["comments"] = [

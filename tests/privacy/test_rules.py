@@ -7,7 +7,7 @@ from cscor_tools.schema import ENTITIES, Privacy
 from cscor_tools.store.privacy import NORMALIZED_LOOKUPS
 
 #: entities that never hold a person's data (what connected accounts say of themselves)
-NOT_ABOUT_PEOPLE = {"integrations"}
+NOT_ABOUT_PEOPLE = {"integrations", "campaigns"}
 
 
 def test_every_entity_has_an_erasure_decision() -> None:

@@ -1,0 +1,226 @@
+"""Resend's streams: what each endpoint is and what its records become."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from cscor_tools.connectors.base import Page, Slice
+from cscor_tools.connectors.pagination import AfterIdPaginator, Params, Walk
+from cscor_tools.connectors.resend import normalize as n
+from cscor_tools.connectors.resend.newest import NewestFirstStream
+from cscor_tools.connectors.rest import RestStream
+from cscor_tools.records import Cursor, Output, StreamState
+from cscor_tools.schema import utc_now
+
+PAGES = AfterIdPaginator(param="after", limit=100)
+
+
+def walk_all(stream: RestStream, path: str,
+             params: Params | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a list outside the engine's checkpoints (a small side listing: a
+    segment's members, a contact's topics), through a walk that refuses to loop."""
+    walk = Walk(PAGES, provider=stream.provider, path=path, stream=stream.name)
+    while True:
+        body = stream.http.get(path, params=[*(params or []), *walk.params()]).data
+        records = stream.records_of(body, path)
+        more = walk.advance(body, records)
+        yield records
+        if not more:
+            return
+
+
+class ResendStream(RestStream):
+    paginator = PAGES
+
+
+class SentEmailsStream(NewestFirstStream):
+    """Emails the team sent, newest first; a window of recent ones re-read for last_event."""
+
+    name = "emails"
+    entities = ("notifications",)
+    path = "/emails"
+    cursor_field = "created_at"
+    window_option = "status_window_days"
+    default_window_days = 7.0
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "notifications", n.email_row(raw, direction="outbound", synced_at=utc_now())
+
+
+class ReceivedEmailsStream(NewestFirstStream):
+    """Emails the team's inbound domains received (they do not change once received)."""
+
+    name = "received_emails"
+    entities = ("notifications",)
+    path = "/emails/receiving"
+    cursor_field = "created_at"
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "notifications", n.email_row(raw, direction="inbound", synced_at=utc_now())
+
+
+class ContactsStream(ResendStream):
+    """Every contact with its segments, listed in full each run: contacts have no update
+    time, so only a complete listing sees an unsubscribe or a deletion (tombstoned)."""
+
+    name = "contacts"
+    entities = ("contacts",)
+    path = "/contacts"
+    sweeps = ("contacts",)
+    sweep_reason = "no longer listed by Resend: deleted at source"
+
+    def __init__(self, connector: Any) -> None:
+        super().__init__(connector)
+        self._members: dict[str, set[str]] = {}
+
+    def read(self, slice: Slice, cursor: Cursor | None) -> Iterator[Page]:
+        # Segment memberships come from each segment's own listing (one request per hundred
+        # members), not one request per contact; read again on resume, they are small.
+        members: dict[str, set[str]] = {}
+        for segments in walk_all(self, "/segments"):
+            for segment in segments:
+                label = str(segment.get("name") or segment["id"])
+                for page in walk_all(self, "/contacts", [("segment_id", segment["id"])]):
+                    for contact in page:
+                        members.setdefault(contact["id"], set()).add(label)
+        self._members = members
+        yield from super().read(slice, cursor)
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "contacts", n.contact_row(raw, synced_at=utc_now(),
+                                        segments=self._members.get(raw["id"], set()))
+
+
+class ContactTopicsStream(NewestFirstStream):
+    """Each contact's topic subscriptions: one request per contact (Resend lists them per
+    contact only), so read for contacts new since the last run; ``--full`` reads every
+    contact's again. Skipped when the team has no topics."""
+
+    name = "contact_topics"
+    entities = ("contacts",)
+    path = "/contacts"
+
+    def plan(self, state: StreamState, *, full: bool,
+             planned: Mapping[str, Sequence[Slice]] | None = None) -> list[Slice]:
+        topics, _ = self.get_list("/topics", [("limit", 1)])
+        return super().plan(state, full=full) if topics else []
+
+    def read(self, slice: Slice, cursor: Cursor | None) -> Iterator[Page]:
+        for page in super().read(slice, cursor):
+            subscriptions = []
+            for contact in page.records:
+                topics = [t for batch in walk_all(self, f"/contacts/{contact['id']}/topics")
+                          for t in batch]
+                subscriptions.append({"id": contact["id"], "topics": topics})
+            page.records = subscriptions
+            yield page
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "contacts", n.contact_topics_row(raw["id"], raw["topics"], synced_at=utc_now())
+
+
+class BroadcastsStream(ResendStream):
+    """Broadcasts as campaigns, listed in full (a deleted draft is tombstoned)."""
+
+    name = "broadcasts"
+    entities = ("campaigns",)
+    path = "/broadcasts"
+    sweeps = ("campaigns",)
+    sweep_reason = "no longer listed by Resend: deleted at source"
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "campaigns", n.campaign_row(raw, synced_at=utc_now())
+
+
+class BroadcastRecipientsStream(ResendStream):
+    """Who got each sent broadcast and what became of it: one slice per broadcast, read
+    once, and again while it is within ``recipient_window_days`` of the newest one (late
+    bounces, complaints and unsubscribes). Each recipient's status is the furthest outcome
+    listed for it (``recipient_outcomes``, read least to most telling)."""
+
+    name = "broadcast_recipients"
+    entities = ("campaign_recipients",)
+    path = "/broadcasts"
+    default_outcomes: ClassVar[tuple[str, ...]] = ("sent", "suppressed", "bounced",
+                                                   "unsubscribed", "complained")
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        wanted = self.connector.settings.options.get("recipient_outcomes")
+        if not wanted:
+            return self.default_outcomes
+        return tuple(o for o in n.RECIPIENT_OUTCOMES if o in set(wanted))
+
+    def plan(self, state: StreamState, *, full: bool,
+             planned: Mapping[str, Sequence[Slice]] | None = None) -> list[Slice]:
+        done: dict[str, str] = dict((state.cursor or {}).get("read") or {})
+        sent = [(b["id"], n.parse_time(b.get("sent_at"))) for page in walk_all(self, self.path)
+                for b in page if b.get("status") == "sent"]
+        days = float(self.connector.settings.options.get("recipient_window_days", 7.0))
+        newest = max((at for _, at in sent if at), default=None)
+        recent = newest - timedelta(days=days) if newest else None
+        slices = []
+        for broadcast_id, at in sent:
+            again = at is None or (recent is not None and at >= recent)
+            if full or broadcast_id not in done or again or f"b:{broadcast_id}" in state.slices:
+                slices.append(Slice(f"b:{broadcast_id}", {"broadcast": broadcast_id,
+                                                          "sent_at": _iso(at)}))
+        return slices
+
+    def finish(self, state: StreamState, slice_cursors: Mapping[str, Cursor | None]) -> Cursor:
+        done: dict[str, Any] = dict((state.cursor or {}).get("read") or {})
+        for key, cursor in slice_cursors.items():
+            done[key[2:]] = (cursor or {}).get("sent_at")
+        return {"read": done}
+
+    def read(self, slice: Slice, cursor: Cursor | None) -> Iterator[Page]:
+        broadcast = slice.params["broadcast"]
+        path = f"/broadcasts/{broadcast}/recipients"
+        outcomes = self.outcomes
+        saved = cursor or {}
+        first = outcomes.index(saved["outcome"]) if saved.get("outcome") in outcomes else 0
+        for i, outcome in enumerate(outcomes[first:], start=first):
+            token = saved.get("token") if i == first else None
+            walk = Walk(self.paginator, provider=self.provider, path=path, stream=self.name,
+                        token=token)
+            while True:
+                response = self.fetch(path, [("type", outcome), *walk.params()], walk)
+                records = self.records_of(response.data, path)
+                more = walk.advance(response.data, records)
+                for record in records:
+                    record["_broadcast"], record["_outcome"] = broadcast, outcome
+                last = not more and i == len(outcomes) - 1
+                at: Cursor = {"outcome": outcome if more else _next(outcomes, i),
+                              "token": walk.token if more else None,
+                              "sent_at": slice.params.get("sent_at")}
+                yield Page(records, at, last=last)
+                if not more:
+                    break
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "campaign_recipients", n.recipient_row(raw["_broadcast"], raw,
+                                                     raw["_outcome"], synced_at=utc_now())
+
+
+class DomainsStream(ResendStream):
+    """Sending and receiving domains as integrations: name, region, status; never their DNS
+    records (the list does not carry them, and the connector never asks for them)."""
+
+    name = "domains"
+    entities = ("integrations",)
+    path = "/domains"
+    sweeps = ("integrations",)
+    sweep_reason = "no longer listed by Resend: deleted at source"
+
+    def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
+        yield "integrations", n.domain_row(raw, synced_at=utc_now())
+
+
+def _next(outcomes: tuple[str, ...], i: int) -> str | None:
+    return outcomes[i + 1] if i + 1 < len(outcomes) else None
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
