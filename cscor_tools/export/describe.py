@@ -78,6 +78,10 @@ def resource_schema(plan: EntityPlan, declared_keys: Sequence[str]) -> dict[str,
     kept = {f.field.name: f for f in plan.output}
     schema = table_schema(plan.entity, fields=list(kept))
     for spec in schema["fields"]:
+        # A workspace holds what providers sent: Stripe keeps `first..last@example.de`, which
+        # RFC 5322 refuses, and a URL as the provider wrote it. A bundle declares only what
+        # its values are sure to be, so neither format is promised.
+        spec.pop("format", None)
         fp = kept[spec["name"]]
         if fp.changes_values():
             _describe_change(spec, fp)
@@ -118,6 +122,12 @@ def datapackage(
     """A Frictionless Data Package describing every data file of the bundle."""
     resources = []
     for f in files:
+        schema = schemas[f.entity]
+        if resource_format == "parquet":
+            schema = _as_read_from_parquet(schema)
+        if resource_format in ("json", "jsonl") and f.rows == 0:
+            resources.append(_empty_json_resource(f, schema))
+            continue
         resource: dict[str, Any] = {
             "name": f.entity,
             "path": f.path,
@@ -125,12 +135,13 @@ def datapackage(
             "format": resource_format,
             "mediatype": f.media_type,
         }
-        if resource_format != "json":
-            # Frictionless reads a JSON array with a streaming parser that counts no bytes, so
-            # it would report declared sizes as mismatches; manifest.json has them all.
+        if resource_format in ("csv", "jsonl"):
+            # Frictionless counts the bytes it reads only through its text loaders: a JSON
+            # array (a streaming parser) and Parquet (read by pyarrow) would show declared
+            # sizes as mismatches. manifest.json has every file's size and sha256.
             resource["bytes"] = f.bytes
             resource["hash"] = f"sha256:{f.sha256}"
-        resource["schema"] = schemas[f.entity]
+        resource["schema"] = schema
         if resource_format != "parquet":
             resource["encoding"] = "utf-8"
         if dialect:
@@ -146,6 +157,40 @@ def datapackage(
         ),
         "resources": resources,
     }
+
+
+def _empty_json_resource(f: ExportedFile, schema: dict[str, Any]) -> dict[str, Any]:
+    """An entity with no rows, in a JSON or JSON Lines bundle: described inline.
+
+    Its file is in the bundle (``[]``, or no line at all) and in manifest.json, but a JSON
+    table reader learns its columns from its first object, and there is none: Frictionless
+    refuses such a file. The descriptor gives the same empty table as inline data, a header
+    row and no row after it, which every Data Package reader accepts.
+    """
+    return {
+        "name": f.entity,
+        "profile": "tabular-data-resource",
+        "description": f"No rows: {f.path} in this bundle is empty.",
+        "data": [[field["name"] for field in schema["fields"]]],
+        "schema": schema,
+    }
+
+
+def _as_read_from_parquet(schema: dict[str, Any]) -> dict[str, Any]:
+    """A list field of a Parquet file is declared ``any``.
+
+    The file holds a typed ``list<string>``, but Frictionless reads Parquet through pandas,
+    which gives each list as a NumPy array, not the JSON array ``array`` promises. The
+    field's description still says what it holds; manifest.json and the file's own schema
+    have the type.
+    """
+    fields = []
+    for spec in schema["fields"]:
+        if spec["type"] == "array":
+            spec = {**spec, "type": "any",
+                    "description": f"{spec['description']} A list of text values."}
+        fields.append(spec)
+    return {**schema, "fields": fields}
 
 
 def manifest(

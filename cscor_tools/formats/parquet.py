@@ -1,4 +1,5 @@
 """Parquet typed from the schema: int64, timestamp[us, UTC], bool, string, list, struct; zstd.
+Integer columns are marked as nullable integers for pandas (see ``_with_pandas_types``).
 
 Batches are gathered into row groups of ``row_group_rows`` (large enough for good compression
 and fast scans, small enough to keep memory flat), always cut at the same rows, so the same
@@ -7,6 +8,7 @@ input gives the same bytes.
 
 from __future__ import annotations
 
+import json
 from typing import IO
 
 import pyarrow as pa
@@ -35,7 +37,7 @@ class ParquetWriter(FormatWriter):
     def _open(self) -> None:
         self._writer = pq.ParquetWriter(
             self._sink,
-            self.schema,
+            _with_pandas_types(self.schema),
             compression="zstd",
             compression_level=3,
             use_dictionary=True,
@@ -58,3 +60,24 @@ class ParquetWriter(FormatWriter):
             self._writer.write_table(table, row_group_size=self._row_group_rows)
         self._pending = []
         self._writer.close()
+
+
+def _with_pandas_types(schema: pa.Schema) -> pa.Schema:
+    """The schema, telling pandas that integer columns are nullable integers.
+
+    Without it pandas (and tools reading Parquet through it, such as Frictionless) turns an
+    integer column holding a null into floats, ``1200`` into ``1200.0`` and null into NaN.
+    The ``pandas`` key of the file's metadata is where pyarrow looks for the types pandas
+    should give; every other reader ignores it.
+    """
+    columns = [
+        {"name": f.name, "field_name": f.name, "pandas_type": "int64", "numpy_type": "Int64",
+         "metadata": None}
+        for f in schema
+        if pa.types.is_integer(f.type)
+    ]
+    if not columns:
+        return schema
+    pandas = {"index_columns": [], "column_indexes": [], "columns": columns}
+    metadata = {**(schema.metadata or {}), b"pandas": json.dumps(pandas).encode()}
+    return schema.with_metadata(metadata)

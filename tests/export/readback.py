@@ -52,6 +52,10 @@ def read_bundle(out: Path) -> dict[str, list[dict]]:  # type: ignore[type-arg]
     package = json.loads(files["datapackage.json"])
     rows = {}
     for resource in package["resources"]:
+        if "path" not in resource:  # an empty JSON table, described inline: a header, no row
+            assert resource["data"] == [[f["name"] for f in resource["schema"]["fields"]]]
+            rows[resource["name"]] = []
+            continue
         data = files[resource["path"]]
         fmt = resource["format"]
         types = {f["name"]: f["type"] for f in resource["schema"]["fields"]}

@@ -106,7 +106,7 @@ def test_owner_only_permissions(seeded: Store, tmp_path: Path) -> None:
     assert stat.S_IMODE(zipped.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("policy", POLICIES)
 def test_frictionless_validates_the_bundle(
     seeded: Store, tmp_path: Path, fmt: str, policy: str
