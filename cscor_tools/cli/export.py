@@ -120,6 +120,16 @@ def _show_policy(ctx: click.Context, _param: click.Parameter, value: str | None)
     help="Replace an existing bundle at --out (atomically: old or new, never a mix).",
 )
 @click.option(
+    "--no-protect-formulas",
+    "protect_formulas",
+    flag_value=False,
+    default=True,
+    help="CSV: write text cells as they are. By default a cell starting with =, +, -, @, "
+    "tab or carriage return gets an apostrophe in front, so a spreadsheet shows it rather "
+    "than running it; drop that for readers that are not spreadsheets (DuckDB, Polars keep "
+    "the apostrophe in '+33 …).",
+)
+@click.option(
     "--timestamp",
     is_flag=True,
     help="Also write the time of the export into manifest.json (generated_at). Without it "
@@ -156,6 +166,7 @@ def export(
     include_deleted: bool,
     as_zip: bool,
     overwrite: bool,
+    protect_formulas: bool,
     timestamp: bool,
     as_json: bool,
 ) -> None:
@@ -199,6 +210,7 @@ def export(
             overwrite=overwrite,
             progress=progress,
             generated_at=datetime.now(UTC) if timestamp else None,
+            protect_formulas=protect_formulas,
         )
     if as_json:
         print_json(result.as_dict())

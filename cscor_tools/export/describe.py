@@ -197,6 +197,7 @@ def manifest(
     *,
     generated_at: datetime | None,
     data_as_of: datetime | None,
+    formulas_protected: bool | None,
     format_name: str,
     policy: Policy,
     plans: dict[str, EntityPlan],
@@ -218,6 +219,9 @@ def manifest(
         "data_as_of": iso(data_as_of),
         "generated_at": iso(generated_at),
         "format": format_name,
+        # CSV: whether text a spreadsheet would run was prefixed with an apostrophe, which
+        # an import of this bundle then removes
+        "formulas_protected": formulas_protected,
         "policy": {
             "name": policy.name,
             "origin": policy.origin,

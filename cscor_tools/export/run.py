@@ -113,6 +113,7 @@ def export_bundle(
     ids: Mapping[str, Sequence[str]] | None = None,
     extra_files: Mapping[str, bytes] | None = None,
     generated_at: datetime | None = None,
+    protect_formulas: bool = True,
 ) -> ExportResult:
     """Export a workspace to a bundle at ``out``: one file per entity plus metadata.
 
@@ -127,6 +128,8 @@ def export_bundle(
     The bundle is byte-for-byte the same for the same store, policy and options: it is dated
     by its data (``data_as_of``: the latest ``synced_at`` of the rows exported), and carries
     a clock time only when the caller passes one as ``generated_at``.
+    ``protect_formulas=False`` writes CSV text cells as they are, without the apostrophe
+    that stops a spreadsheet running ``=…`` (the manifest says which was done).
     Each export is recorded in the workspace's run log, failed ones included.
     """
     started = time.monotonic()
@@ -157,6 +160,7 @@ def export_bundle(
             progress=progress,
             extra=tuple((extra_files or {}).items()),
             generated_at=generated_at,
+            protect_formulas=protect_formulas,
         )
         run_id = workspace.start_run(
             "export",
@@ -229,6 +233,8 @@ class _Job:
     extra: tuple[tuple[str, bytes], ...] = ()
     #: the clock time manifest.json states, when the caller asked for one
     generated_at: datetime | None = None
+    #: CSV only: text cells a spreadsheet would run get an apostrophe (formats/csv.py)
+    protect_formulas: bool = True
 
 
 def _write_bundle(
@@ -264,6 +270,7 @@ def _write_bundle(
     bundle.write_file("datapackage.json", package)
     info = manifest(
         generated_at=job.generated_at,
+        formulas_protected=job.protect_formulas if writer_cls is CsvWriter else None,
         data_as_of=max((t for t in synced if t is not None), default=None),
         format_name=job.format,
         policy=job.policy,
@@ -301,7 +308,8 @@ def _write_entity(
     path = f"{name}.{writer_cls.extension}"
     written = 0
     with bundle.open_file(path, compressed=writer_cls.compressed) as sink:
-        writer = writer_cls(sink, minimizer.schema)
+        writer = (CsvWriter(sink, minimizer.schema, protect_formulas=job.protect_formulas)
+                  if writer_cls is CsvWriter else writer_cls(sink, minimizer.schema))
         for batch in read_batches(
             store,
             name,

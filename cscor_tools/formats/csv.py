@@ -10,13 +10,15 @@ first character is one of these, possibly after apostrophes, gets one more apost
 touched (a negative amount stays ``-1200``), nor is JSON text, which starts with ``[`` or ``{``.
 The rule is exactly reversible: :func:`restore_cell` removes one apostrophe from a cell that
 matches ``'+`` followed by a trigger, which is how an importer gets the original text back.
+``CsvWriter(..., protect_formulas=False)`` writes text as it is, for readers that are not
+spreadsheets (DuckDB and Polars would keep the apostrophe in ``'+33 …``).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import polars as pl
 import pyarrow as pa
@@ -28,6 +30,7 @@ from cscor_tools.formats.text import timestamps_as_text, to_polars
 TRIGGERS = "=+-@\t\r"
 _NEEDS_GUARD = r"^'*[=+\-@\t\r]"
 _GUARDED = re.compile(r"^'+[=+\-@\t\r]")
+_TRIGGERED = re.compile(_NEEDS_GUARD)
 
 
 def neutralize(arr: pa.Array) -> pa.Array:
@@ -45,6 +48,11 @@ def _guarded(name: str) -> pl.Expr:
         .otherwise(column)
         .alias(name)
     )
+
+
+def guard_cell(cell: str) -> str:
+    """One text cell neutralized as :func:`neutralize` does a column."""
+    return "'" + cell if _TRIGGERED.match(cell) else cell
 
 
 def restore_cell(cell: str) -> str:
@@ -65,6 +73,11 @@ class CsvWriter(FormatWriter):
         "header": True,
     }
 
+    def __init__(self, sink: IO[bytes], schema: pa.Schema, *,
+                 protect_formulas: bool = True) -> None:
+        self.protect_formulas = protect_formulas
+        super().__init__(sink, schema)
+
     def _open(self) -> None:
         # Written even when no row follows, so an empty export still says what its columns are.
         header = pl.DataFrame(schema=dict.fromkeys(self.schema.names, pl.String))
@@ -73,7 +86,7 @@ class CsvWriter(FormatWriter):
     def _write(self, batch: pa.RecordBatch) -> None:
         frame = to_polars(batch)
         text = [n for n, t in frame.schema.items() if t == pl.String]
-        if text:
+        if text and self.protect_formulas:
             frame = frame.with_columns([_guarded(n) for n in text])
         frame = timestamps_as_text(frame)
         nested = [n for n, t in frame.schema.items() if isinstance(t, pl.Struct | pl.List)]

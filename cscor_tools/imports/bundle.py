@@ -69,6 +69,12 @@ class Bundle:
     _prefix: str = ""
     _temp: list[Path] = field(default_factory=list)
 
+    @property
+    def formulas_protected(self) -> bool:
+        """True when CSV text cells carry the exporter's apostrophe (the default; a bundle
+        exported with --no-protect-formulas says false, and its cells are taken as written)."""
+        return self.manifest.get("formulas_protected") is not False
+
     def source(self, item: BundleFile) -> Source:
         """A Source for one file; Parquet inside a zip is extracted to a temp file first."""
         name = f"{self.location}!{item.path}" if self._zip else str(self.location / item.path)

@@ -6,6 +6,11 @@ CSV; the original object for JSON; the same schema for Parquet) plus two columns
 the first row is rejected, so a clean import leaves nothing behind. Rejected rows are the
 owner's data, often personal: the file is created owner-only (0600), as exports are, and a
 folder made for it (a bundle's rejects) owner-only too.
+
+A CSV rejects file is opened in a spreadsheet to be fixed, so its cells are as formula-safe
+as an export's (``formats.csv.guard_cell``): a cell a spreadsheet would run, header and
+reason included, gets an apostrophe in front. A plain number (``-1200``) is left alone: a
+spreadsheet reads it as a number, not a formula.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 from typing import IO, Any
 
 from cscor_tools.errors import RejectedInputError
+from cscor_tools.formats.csv import guard_cell
 from cscor_tools.imports.readers import Table
 
 _PARQUET_FLUSH = 1000
 _FILE_MODE = 0o600
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 _DIR_MODE = 0o700
 
 
@@ -56,7 +64,7 @@ class RejectsWriter:
         if fmt == "csv":
             width = len(self.table.columns)
             cells = list(raw) + [""] * (width - len(raw))
-            self._csv.writerow([*cells[:width], row, why, *cells[width:]])
+            self._csv.writerow(_safe_cells([*cells[:width], row, why, *cells[width:]]))
         elif fmt in ("json", "jsonl"):
             record = {**raw} if isinstance(raw, dict) else {"_value": raw}
             record["_row"], record["_reason"] = row, why
@@ -92,7 +100,7 @@ class RejectsWriter:
                                    newline="")
             if fmt == "csv":
                 self._csv = csv.writer(self._file, delimiter=self.table.delimiter or ",")
-                self._csv.writerow([*self.table.columns, "_row", "_reason"])
+                self._csv.writerow(_safe_cells([*self.table.columns, "_row", "_reason"]))
         except OSError as exc:
             raise RejectedInputError(f"cannot write the rejects file: {exc.strerror}",
                                      file=str(self.path)) from None
@@ -124,6 +132,11 @@ class RejectsWriter:
                 self._file.write("\n]\n")
             self._file.close()
             self._file = None
+
+
+def _safe_cells(cells: list[Any]) -> list[Any]:
+    return [guard_cell(c) if isinstance(c, str) and not _PLAIN_NUMBER.fullmatch(c) else c
+            for c in cells]
 
 
 def _create_private(path: Path) -> int:

@@ -169,6 +169,8 @@ class _Run:
         self.guard = WriteGuard.load(store)
         #: a bundle's references that may stay unresolved (None: a plain file, all checked)
         self.left_out: LeftOutReferences | None = None
+        #: a bundle's CSV cells carry the exporter's formula apostrophe, to be removed
+        self.unguard_formulas = True
         self.result = ImportResult(str(path), fmt, source, dry_run, on_error)
 
     # -- entry points ---------------------------------------------------------------------
@@ -184,6 +186,7 @@ class _Run:
         self.result.sha256 = bundle.manifest_sha256
         self.result.bundle = {"policy": bundle.policy, "schema_version": bundle.schema_version}
         self.left_out = LeftOutReferences(bundle.left_out)
+        self.unguard_formulas = bundle.formulas_protected
         folder = self.rejects or (
             None if self.dry_run else self.path.with_name(f"{self.path.name}.rejects")
         )
@@ -261,7 +264,7 @@ class _Run:
                 verbatim=verbatim,
                 blank_is_null=fmt == "csv" or not verbatim,
                 dynamic=table.dynamic,
-                unguard_formulas=verbatim and fmt == "csv",
+                unguard_formulas=verbatim and fmt == "csv" and self.unguard_formulas,
             ))
             writer = RejectsWriter(rejects_path, table) if rejects_path is not None else None
             applier = Applier(self.store, entity, tx=tx, overlay=self.overlay,

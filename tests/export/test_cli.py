@@ -122,3 +122,18 @@ def test_timestamp_is_the_only_clock_and_only_when_asked(workspace: str, tmp_pat
     assert {k: v for k, v in stamped.items() if k != "generated_at"} == {
         k: v for k, v in plain.items() if k != "generated_at"
     }
+
+
+def test_no_protect_formulas_writes_text_as_it_is(
+    workspace: str, tmp_path: Path
+) -> None:
+    code, stdout, _ = run(workspace, "--format", "csv", "--no-protect-formulas",
+                          "--out", str(tmp_path / "raw"))
+    assert code == 0, stdout
+    code, _, _ = run(workspace, "--format", "csv", "--out", str(tmp_path / "safe"))
+    raw = (tmp_path / "raw" / "clients.csv").read_text(encoding="utf-8")
+    safe = (tmp_path / "safe" / "clients.csv").read_text(encoding="utf-8")
+    assert ",+1 (555) 010-0000," in raw and ",'+1 (555) 010-0000," in safe
+    manifests = [json.loads((tmp_path / n / "manifest.json").read_bytes())
+                 for n in ("raw", "safe")]
+    assert [m["formulas_protected"] for m in manifests] == [False, True]
