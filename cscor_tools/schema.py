@@ -215,6 +215,14 @@ ENTITIES: dict[str, Entity] = {
             _f("email", S, ID, "Email address.", format="email"),
             _f("phone", S, ID, "Phone number."),
             _f("title", S, QI, "Job title or role."),
+            _f("handle", S, ID, "The person's handle at the provider (a Slack username)."),
+            _f("timezone", S, QI, "The person's time zone (IANA name), where the provider "
+               "gives it."),
+            _f("is_bot", B, NONE, "True for a bot or app account rather than a person."),
+            _f("guest", B, NONE, "True for a guest account (a Slack single- or multi-channel "
+               "guest: often a client's person)."),
+            _f("deactivated", B, NONE, "True once the provider deactivated the account (a "
+               "Slack member who left)."),
             _f("unsubscribed", B, NONE, "True when the person opted out of emails."),
             _f("segments", L, LBL, "Mailing segments (audiences) the person belongs to."),
             _f("topics", L, LBL, "Subscription topics the person opted into."),
@@ -290,14 +298,32 @@ ENTITIES: dict[str, Entity] = {
             LIVEMODE,
         ),
         _entity(
+            "channels", "chn", "Chat conversations the workspace reads: Slack channels, "
+            "private channels and, where configured, direct messages.",
+            _f("provider", S, NONE, "The connector that reported it (slack…).", nullable=False),
+            _f("kind", S, NONE, "What sort of conversation it is.",
+               enum=("public_channel", "private_channel", "im", "mpim")),
+            _f("name", S, LBL, "Its name (a channel named after a project may name a client)."),
+            _f("topic", S, TXT, "Its topic, as people wrote it."),
+            _f("purpose", S, TXT, "Its purpose, as people wrote it."),
+            _f("creator", S, ID, "The provider's id of the person who created it."),
+            _f("dm_user", S, ID, "The other person of a direct message."),
+            _f("client_id", S, NONE, "The client it is about, where configured.",
+               references="clients"),
+            _f("member_count", INT, NONE, "How many members it has."),
+            _f("is_member", B, NONE, "True when the connected account is a member (it can "
+               "read the history)."),
+            _f("archived", B, NONE, "True once archived at the provider."),
+        ),
+        _entity(
             "notifications", "ntf", "Messages sent about clients: emails, chat messages, alerts.",
             _f("channel", S, NONE, "How it was sent.", nullable=False, enum=("email", "slack")),
             _f("direction", S, NONE, "outbound: sent by the business; inbound: received by it.",
                enum=("outbound", "inbound")),
             _f("client_id", S, NONE, "The client it concerns, where known.",
                references="clients"),
-            _f("contact_id", S, NONE, "The person it was sent to, where known.",
-               references="contacts"),
+            _f("contact_id", S, NONE, "The person it was sent to (a chat message: its "
+               "author), where known.", references="contacts"),
             _f("conversation", S, REF, "Provider conversation id: Slack channel, email thread."),
             _f("recipient", S, ID, "Recipient address or user."),
             _f("sender", S, ID, "Sender address or user."),
@@ -307,6 +333,15 @@ ENTITIES: dict[str, Entity] = {
             _f("thread_id", S, REF, "Thread it belongs to, where threaded."),
             _f("reply_count", INT, NONE, "Replies in its thread."),
             _f("edited_at", T, NONE, "When it was last edited."),
+            _f("body", S, TXT, "The full text of a chat message."),
+            _f("message_ts", S, REF, "The message's id in its conversation at the provider "
+               "(Slack's `ts`)."),
+            _f("conversation_id", S, NONE, "The conversation it was posted in.",
+               references="channels"),
+            _f("sender_bot", B, NONE, "True when a bot or an integration posted it."),
+            _f("subtype", S, NONE, "The provider's kind of message (Slack's subtype: "
+               "bot_message, channel_join…); empty for an ordinary message."),
+            _f("latest_reply_at", T, NONE, "When its thread last got a reply."),
             _f("cc", L, ID, "Carbon-copy recipients of an email."),
             _f("bcc", L, ID, "Blind carbon-copy recipients of an email."),
             _f("scheduled_at", T, NONE, "When a scheduled email is (or was) to be sent."),

@@ -30,6 +30,8 @@ TREATMENT: dict[str, Treatment] = {
     "invoice_lines": Treatment.ANONYMIZE,
     "payments": Treatment.ANONYMIZE,
     "notifications": Treatment.DELETE,
+    # a chat channel about a client stays the team's, without what names the person
+    "channels": Treatment.ANONYMIZE,
     "comments": Treatment.DELETE,
     # who got a mailing and what became of their copy: about the person alone
     "campaign_recipients": Treatment.DELETE,
@@ -47,6 +49,7 @@ FOLLOWED: tuple[tuple[str, str, str], ...] = (
     ("payments", "invoice_id", "invoices"),
     ("notifications", "client_id", "clients"),
     ("notifications", "contact_id", "contacts"),
+    ("channels", "client_id", "clients"),
     ("comments", "client_id", "clients"),
     ("campaign_recipients", "contact_id", "contacts"),
 )

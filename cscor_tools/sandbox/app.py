@@ -18,7 +18,7 @@ from cscor_tools.sandbox.config import CREDENTIALS, FaultKind, Knobs
 from cscor_tools.sandbox.faults import FaultPlan, signature
 from cscor_tools.sandbox.limits import RateLimiter
 from cscor_tools.sandbox.resend_api import ResendAPI
-from cscor_tools.sandbox.slack_api import HISTORY_METHODS, SlackAPI
+from cscor_tools.sandbox.slack_api import SlackAPI
 from cscor_tools.sandbox.stats import Stats
 from cscor_tools.sandbox.stripe_api import StripeAPI
 from cscor_tools.sandbox.wire import Request, Response
@@ -74,8 +74,7 @@ class SandboxApp:
         self.apis: dict[str, ProviderAPI] = {
             "stripe": StripeAPI(world.stripe, CREDENTIALS["stripe"]),
             "resend": ResendAPI(world.resend, CREDENTIALS["resend"]),
-            "slack": SlackAPI(world.slack, CREDENTIALS["slack"],
-                              lambda: self.knobs.slack_non_marketplace),
+            "slack": SlackAPI(world.slack, CREDENTIALS["slack"], lambda: self.knobs),
         }
         self.configure(knobs)
 
@@ -114,13 +113,10 @@ class SandboxApp:
 
     def _limited(self, provider: str, api: ProviderAPI, req: Request, limiter: RateLimiter,
                  knobs: Knobs) -> Response | None:
-        method = None
-        per_minute = None
-        if provider == "slack" and knobs.slack_non_marketplace:
-            name = SlackAPI.method_of(req)
-            if name in HISTORY_METHODS:  # Tier 1 for these methods: one call a minute
-                method, per_minute = f"slack:{name}", 1.0
-        decision = limiter.take(provider, method, per_minute)
+        method, per_minute, burst = None, None, 1
+        if provider == "slack":  # Slack limits each method apart, by tier
+            method, per_minute, burst = SlackAPI.method_budget(req, knobs)
+        decision = limiter.take(provider, method, per_minute, burst)
         if decision is None or decision.allowed:
             return None
         self.stats.rate_limited(provider)

@@ -132,6 +132,11 @@ class Knobs:
     #: Slack's 2025 terms for apps outside the Marketplace: conversations.history and
     #: conversations.replies return at most 15 messages and allow one call a minute
     slack_non_marketplace: bool = False
+    #: Slack's per-method tier limits (Tier 2: 20 calls a minute, Tier 3: 50…), enforced with
+    #: time compressed by this factor (24: a minute's budget every 2.5 s); None: not enforced
+    slack_tier_scale: float | None = None
+    #: OAuth scopes the sandbox's Slack token lacks (e.g. "users:read.email")
+    slack_missing_scopes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
@@ -145,6 +150,9 @@ class Knobs:
                 raise ValueError(f"unknown provider {provider!r} in rate_limit")
             if rps is not None and rps <= 0:
                 raise ValueError("rate limits must be positive (None means unlimited)")
+        if self.slack_tier_scale is not None and not self.slack_tier_scale > 0:
+            raise ValueError("slack_tier_scale must be positive (None: no tier limits)")
+        object.__setattr__(self, "slack_missing_scopes", tuple(self.slack_missing_scopes))
         object.__setattr__(self, "faults", FaultKind.parse(self.faults))
         object.__setattr__(self, "rate_limit", dict(self.rate_limit))
 

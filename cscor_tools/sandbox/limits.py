@@ -94,16 +94,18 @@ class RateLimiter:
         return bucket.take(cost=0.0)
 
     def take(self, provider: str, method: str | None = None,
-             per_minute: float | None = None) -> Decision | None:
+             per_minute: float | None = None, burst: int = 1) -> Decision | None:
         """None when nothing limits this request; otherwise the bucket's decision.
 
-        ``per_minute`` adds a bucket for one method (Slack's per-method tiers).
+        ``per_minute`` adds a bucket for one method (Slack's per-method tiers), holding
+        ``burst`` calls.
         """
         decision = None
         if method is not None and per_minute is not None:
             bucket = self._methods.get(method)
-            if bucket is None:
-                bucket = self._methods[method] = TokenBucket(per_minute / 60.0, 1, self._clock)
+            if bucket is None or bucket.rate != per_minute / 60.0:
+                bucket = self._methods[method] = TokenBucket(per_minute / 60.0, burst,
+                                                             self._clock)
             decision = bucket.take()
             if not decision.allowed:
                 return decision

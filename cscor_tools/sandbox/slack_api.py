@@ -4,7 +4,14 @@ and ``ok: false`` errors.
 Arguments come as a GET query or a form-encoded POST body (slack_sdk's WebClient always posts
 forms); the token as ``Authorization: Bearer`` or a ``token`` argument. Errors are HTTP 200
 with ``ok: false``, except ``ratelimited`` (HTTP 429 with Retry-After) and unknown methods
-(404), as at Slack.
+(404), as at Slack. A method the token lacks a scope for answers ``missing_scope`` naming the
+scope ``needed`` (the knob ``slack_missing_scopes``); without ``users:read.email`` members
+come without their email, as at Slack.
+
+Rate limits are per method, by Slack's tiers (``method_budget``): with the knob
+``slack_tier_scale`` each method gets its tier's calls a minute, time compressed by that
+factor; under the 2025 terms for apps outside the Marketplace (``slack_non_marketplace``)
+history and replies get one call a minute and 15 messages a call.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cscor_tools.sandbox.clock import parse_slack_ts
+from cscor_tools.sandbox.config import Knobs
 from cscor_tools.sandbox.slack_data import Message, SlackData, message_json
 from cscor_tools.sandbox.template import dumps
 from cscor_tools.sandbox.wire import Request, Response
@@ -22,10 +30,32 @@ from cscor_tools.sandbox.wire import Request, Response
 _JSON = "application/json; charset=utf-8"
 #: the methods whose 2025 limits apply to apps outside the Marketplace
 HISTORY_METHODS = frozenset({"conversations.history", "conversations.replies"})
+#: calls a minute per method, from the tier Slack's docs give each (auth.test is "special":
+#: hundreds a minute, counted here as Tier 4)
+TIER_PER_MINUTE: dict[str, float] = {
+    "auth.test": 100.0,
+    "team.info": 50.0,
+    "users.list": 20.0,
+    "conversations.list": 20.0,
+    "conversations.history": 50.0,
+    "conversations.replies": 50.0,
+}
+#: Tier 1 for history and replies under the 2025 non-Marketplace terms
+NON_MARKETPLACE_PER_MINUTE = 1.0
+#: the scope each method needs (private channels need the ``groups:`` one instead)
+SCOPES: dict[str, str] = {
+    "team.info": "team:read",
+    "users.list": "users:read",
+    "conversations.list": "channels:read",
+}
+ALL_SCOPES = ("channels:history", "channels:read", "groups:history", "groups:read",
+              "team:read", "users:read", "users:read.email")
 
 
 class SlackError(Exception):
-    pass
+    def __init__(self, error: str, **extra: str) -> None:
+        super().__init__(error)
+        self.extra = extra
 
 
 def _ok(payload: dict[str, Any], objects: int = 0) -> Response:
@@ -72,10 +102,10 @@ class SlackAPI:
     name = "slack"
 
     def __init__(self, data: SlackData, token: str,
-                 non_marketplace: Callable[[], bool] = lambda: False) -> None:
+                 knobs: Callable[[], Knobs] = Knobs) -> None:
         self.data = data
         self.token = token
-        self.non_marketplace = non_marketplace
+        self.knobs = knobs
         self._methods: dict[str, Callable[[dict[str, str]], Response]] = {
             "auth.test": self._auth_test,
             "team.info": self._team_info,
@@ -85,9 +115,32 @@ class SlackAPI:
             "conversations.replies": self._replies,
         }
 
+    def non_marketplace(self) -> bool:
+        return self.knobs().slack_non_marketplace
+
     @staticmethod
     def method_of(req: Request) -> str:
         return req.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @classmethod
+    def method_budget(cls, req: Request, knobs: Knobs) -> tuple[str | None, float | None, int]:
+        """The bucket a request takes from: its method, calls a minute (time compressed by
+        ``slack_tier_scale``) and burst; (None, None, 1) when its method is not limited."""
+        name = cls.method_of(req)
+        scale = knobs.slack_tier_scale
+        if knobs.slack_non_marketplace and name in HISTORY_METHODS:
+            return f"slack:{name}", NON_MARKETPLACE_PER_MINUTE * (scale or 1.0), 1
+        if scale is None or name not in TIER_PER_MINUTE:
+            return None, None, 1
+        per_minute = TIER_PER_MINUTE[name]
+        # Slack's tiers allow short bursts: a tenth of a minute's calls at once
+        return f"slack:{name}", per_minute * scale, max(1, int(per_minute // 10))
+
+    def _scope(self, scope: str) -> None:
+        missing = self.knobs().slack_missing_scopes
+        if scope in missing:
+            provided = ",".join(s for s in ALL_SCOPES if s not in missing)
+            raise SlackError("missing_scope", needed=scope, provided=provided)
 
     def handle(self, req: Request) -> Response:
         method = self.method_of(req)
@@ -102,9 +155,11 @@ class SlackAPI:
         if token != self.token:
             return _fail("invalid_auth")
         try:
+            if method in SCOPES:
+                self._scope(SCOPES[method])
             return handler(args)
         except SlackError as err:
-            return _fail(str(err))
+            return _fail(str(err), 200, None, **err.extra)
 
     def rate_limited(self, req: Request, retry_after: float) -> Response:
         seconds = max(1, round(retry_after + 0.499))
@@ -152,6 +207,9 @@ class SlackAPI:
         users = self.data.users
         page, cursor = self._page(users, lambda u: u.id, "user", args, 0, max(1, len(users)))
         members = [self.data.user_json(u) for u in page]
+        if "users:read.email" in self.knobs().slack_missing_scopes:
+            for member in members:
+                member["profile"].pop("email", None)
         return _ok({"members": members, "cache_ts": self.data.clock.now,
                     "response_metadata": {"next_cursor": cursor}}, objects=len(members))
 
@@ -160,6 +218,8 @@ class SlackAPI:
         unknown = types - {"public_channel", "private_channel", "mpim", "im"}
         if unknown:
             raise SlackError("invalid_types")
+        if "private_channel" in types:
+            self._scope("groups:read")
         visible = [
             c for c in self.data.channels
             if ("private_channel" in types if c.is_private else "public_channel" in types)
@@ -177,6 +237,7 @@ class SlackAPI:
             raise SlackError("channel_not_found")
         if not channel.is_member:
             raise SlackError("not_in_channel")
+        self._scope("groups:history" if channel.is_private else "channels:history")
         return channel
 
     def _history_limits(self) -> tuple[int, int]:

@@ -32,6 +32,8 @@ _CHANNELS: tuple[tuple[str, str, bool], ...] = (
     ("customer-success", "Renewals, onboarding and account health", True),
     ("archive-2025-offsite", "Planning the 2025 offsite", True),
 )
+#: private channels (the bot is a member: others it cannot even see)
+_PRIVATE = frozenset({"customer-success"})
 _TZS = (
     ("America/New_York", "Eastern Standard Time", -18000),
     ("Europe/London", "Greenwich Mean Time", 0),
@@ -134,6 +136,7 @@ def generate_slack(data: SlackData, people: PeoplePool, volumes: Volumes, seed: 
             is_member=member,
             is_archived=name.startswith("archive-"),
             is_general=name == "general",
+            is_private=name in _PRIVATE,
             members=len(active) + (len(guests) if name == "customer-success" else 0),
         )
         data.channels.append(channel)

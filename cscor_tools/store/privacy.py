@@ -52,6 +52,7 @@ REFERENCE_LOOKUPS: tuple[tuple[str, str], ...] = (
     ("payments", "invoice_id"),
     ("notifications", "client_id"),
     ("notifications", "contact_id"),
+    ("channels", "client_id"),
     ("comments", "client_id"),
     ("campaign_recipients", "contact_id"),
 )

@@ -138,6 +138,12 @@ def seed(store: Store, *, clients: int = 6, invoices: int = 12) -> None:
         "campaign_recipients", i, campaign_id=make_id("campaigns", "stripe", f"campaigns_{i % 2}"),
         email=f"person.{i}@example.com", status=("sent", "bounced")[i % 2],
     ) for i in range(3)]
+    rows["channels"] = [_prov(
+        "channels", i, provider="slack", kind=("public_channel", "private_channel")[i % 2],
+        name=f"project-{TRICKY[i % len(TRICKY)]}", topic="Invoices for <@U123>",
+        purpose=None, creator="U123", client_id=client_id(i), member_count=3 + i,
+        is_member=True, archived=False,
+    ) for i in range(2)]
     for name, batch in rows.items():
         store.upsert(name, batch)
     with store.transaction() as tx:

@@ -80,6 +80,11 @@ REVIEWED_CLEAR = {
     "integrations.provider", "integrations.kind", "integrations.region", "integrations.status",
     "notifications.sent_at",
     "notifications.reply_count", "notifications.edited_at", "notifications.scheduled_at",
+    # Slack: what kind of account or message, and when a thread moved; not whose
+    "contacts.is_bot", "contacts.guest", "contacts.deactivated",
+    "notifications.sender_bot", "notifications.subtype", "notifications.latest_reply_at",
+    "channels.provider", "channels.kind", "channels.member_count", "channels.is_member",
+    "channels.archived",
     "campaigns.status", "campaigns.scheduled_at", "campaigns.sent_at",
     "campaign_recipients.status", "campaign_recipients.bounce_type",
 }

@@ -34,14 +34,16 @@ TEXTS = [
 ]
 #: source ids of rows that other rows reference but no sync ever wrote
 NEVER_SYNCED = {"clients": "cus_never_synced", "invoices": "in_never_synced",
-                "contacts": "con_never_synced", "campaigns": "bc_never_synced"}
+                "contacts": "con_never_synced", "campaigns": "bc_never_synced",
+                "channels": "C_never_synced"}
 #: the source ids the seed tombstones, by entity
 TOMBSTONED = {"clients": {"cus_0003", "cus_0006"}, "contacts": {"con_0004"},
               "invoices": {"in_0007"}}
 
 _PREFIX = {"clients": "cus", "contacts": "con", "invoices": "in", "invoice_lines": "il",
            "payments": "ch", "notifications": "msg", "integrations": "itg",
-           "comments": "cmt", "campaigns": "bc", "campaign_recipients": "bcr"}
+           "comments": "cmt", "campaigns": "bc", "campaign_recipients": "bcr",
+           "channels": "C"}
 
 
 def source_id(entity: str, i: int) -> str:
@@ -143,11 +145,21 @@ def rows(clients: int = 8) -> dict[str, list[Row]]:
              payment_intent_id=f"pi_{i:04d}" if i % 4 == 1 else None, livemode=True)
         for i, (c, v) in enumerate(payment_refs)
     ]
+    out["channels"] = [
+        _row("channels", i, provider="slack",
+             kind=("public_channel", "private_channel", "im")[i % 3],
+             name=None if i % 3 == 2 else f"projet-{i}", topic=f"Sujet {text(i % 7)}",
+             purpose=None, creator="U024BE7LH", dm_user="U024BE7LH" if i % 3 == 2 else None,
+             client_id=ref("clients", (0, None, -1)[i % 3]), member_count=i + 2,
+             is_member=i != 1, archived=i == 1)
+        for i in range(3)
+    ]
     notify_refs = [(0, 0), (1, 1), (3, 2), (6, 4), (None, None), (-1, -1), (2, 5), (5, None)]
     out["notifications"] = [
         _row("notifications", i, channel="slack" if i % 3 == 0 else "email",
              client_id=ref("clients", c), contact_id=ref("contacts", k),
              conversation="C024BE91L" if i % 3 == 0 else None,
+             conversation_id=ref("channels", (0, -1)[i % 2]) if i % 3 == 0 else None,
              recipient=f"contact.{i}@example.org", sender="billing@example.com",
              subject=f"Relance {text(i % 7)}", status=("sent", "delivered", "bounced")[i % 3],
              sent_at=T0 + timedelta(hours=5 * i), thread_id=f"t{i % 2}" if i % 3 == 0 else None,
