@@ -22,6 +22,8 @@ LISTS = {
     "/segments": ("ListSegmentsResponseSuccess", "GetSegmentResponseSuccess"),
     "/audiences": ("ListAudiencesResponseSuccess", "GetAudienceResponseSuccess"),
     "/broadcasts": ("ListBroadcastsResponseSuccess", "GetBroadcastResponseSuccess"),
+    "/emails/receiving": ("ListReceivedEmailsResponse", "GetReceivedEmailResponse"),
+    "/topics": ("ListTopicsResponseSuccess", "GetTopicResponseSuccess"),
 }
 
 
@@ -176,5 +178,96 @@ def test_the_resend_sdk_reads_the_sandbox(sandbox: Sandbox) -> None:
         contacts = resend.Contacts.list()
         assert len(contacts["data"]) == sandbox.expected_counts()["resend.contacts"]
         assert resend.Domains.list()["data"]
+    finally:
+        resend.api_key, resend.api_url = saved
+
+
+@pytest.fixture(scope="module")
+def sent_broadcasts() -> Any:
+    """A sandbox large enough to have sent broadcasts (the shared one has one draft)."""
+    with Sandbox(seed=7, scale=0.5) as sb, client_for(sb, "resend") as http:
+        listed = http.get("/broadcasts").json()["data"]
+        yield sb, http, [b for b in listed if b["status"] == "sent"], listed
+        assert not sb.internal_errors, sb.internal_errors[0]
+
+
+RECIPIENT_TYPES = ("sent", "delivered", "opened", "clicked", "bounced", "complained",
+                   "unsubscribed", "suppressed")
+
+
+@pytest.mark.parametrize("kind", RECIPIENT_TYPES)
+def test_broadcast_recipients_match_the_schema_and_walk_once(sent_broadcasts: Any,
+                                                             kind: str) -> None:
+    _, http, sent, _ = sent_broadcasts
+    assert sent
+    everyone: set[str] = set()
+    for broadcast in sent:
+        path = f"/broadcasts/{broadcast['id']}/recipients"
+        page = http.get(path, params={"type": kind, "limit": 3})
+        assert page.status_code == 200
+        assert resend_problems(page.json(), "ListBroadcastRecipientsResponseSuccess") == []
+        rows = _walk_typed(http, path, kind)
+        ids = [r["id"] for r in rows]
+        assert len(ids) == len(set(ids))
+        everyone |= {f"{broadcast['id']}/{r['contact_id']}" for r in rows}
+        if kind == "sent":
+            sent_to = {r["contact_id"] for r in rows}
+        else:
+            assert {r["contact_id"] for r in rows} <= {
+                r["contact_id"] for r in _walk_typed(http, path, "sent")}
+        if kind == "bounced":
+            assert all(r["bounce_type"] in ("permanent", "transient", "undetermined")
+                       for r in rows)
+        if kind in ("opened", "clicked"):
+            assert all(r["count"] >= 1 for r in rows)
+    if kind == "sent":
+        assert sent_to and len(everyone) == sent_broadcasts[0].expected_counts()[
+            "resend.broadcast_recipients"]
+
+
+def _walk_typed(http: httpx.Client, path: str, kind: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {"type": kind, "limit": 7, **({"after": cursor} if cursor else {})}
+        body = http.get(path, params=params).json()
+        rows += body["data"]
+        if not body["has_more"]:
+            return rows
+        cursor = rows[-1]["id"]
+
+
+def test_a_draft_has_no_recipients_and_the_type_is_required(sent_broadcasts: Any) -> None:
+    _, http, _, listed = sent_broadcasts
+    draft = next(b for b in listed if b["status"] == "draft")
+    path = f"/broadcasts/{draft['id']}/recipients"
+    assert http.get(path, params={"type": "sent"}).json()["data"] == []
+    missing = http.get(path)
+    assert missing.status_code == 422 and missing.json()["name"] == "validation_error"
+
+
+def test_a_contacts_segments_and_topics_match_the_schema(sent_broadcasts: Any) -> None:
+    sb, http, _, _ = sent_broadcasts
+    world = sb.world.resend
+    topics = {t.id: t for t in world.topics}
+    for contact in list(world.contacts)[:10]:
+        segments = http.get(f"/contacts/{contact.id}/segments").json()
+        assert resend_problems(segments, "ListContactSegmentsResponseSuccess") == []
+        assert {s["id"] for s in segments["data"]} == contact.segments
+        chosen = http.get(f"/contacts/{contact.email}/topics").json()
+        assert resend_problems(chosen, "GetContactTopicsResponseSuccess") == []
+        assert {t["id"]: t["subscription"] for t in chosen["data"]} == {
+            t.id: contact.topics.get(t.id, t.default_subscription) for t in topics.values()}
+    assert http.get("/contacts/nobody@example.com/topics").status_code == 404
+
+
+def test_the_sdk_pages_nothing_itself(sandbox: Sandbox) -> None:
+    """Why the connector reads through the kit: the SDK's list is one page, a module global
+    holds its key."""
+    saved = resend.api_key, resend.api_url
+    resend.api_key, resend.api_url = sandbox.credentials("resend"), sandbox.base_url("resend")
+    try:
+        first = resend.Emails.list({"limit": 10})
+        assert len(first["data"]) == 10 and first["has_more"] is True
     finally:
         resend.api_key, resend.api_url = saved
