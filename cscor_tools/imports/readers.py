@@ -33,6 +33,27 @@ from cscor_tools.imports.sniff import (
 
 Record = tuple[int, list[Any] | None, Any, str | None]
 
+#: the longest CSV value read (in characters): a longer one rejects its row, not the file
+MAX_FIELD = 32 << 20
+#: Python's csv module refuses longer fields with an error that ends the whole read; its
+#: limit is process-wide, so it is only ever raised, to one past ours
+if csv.field_size_limit() <= MAX_FIELD:
+    csv.field_size_limit(MAX_FIELD + 1)
+#: a UTF-8 file is decoded with this error handler: a byte that is not UTF-8 becomes a lone
+#: surrogate (as with surrogateescape, so the rejects file gets the same bytes back) and is
+#: counted, so that only a file that has any is searched for them, a line at a time
+_BAD_TEXT = "cscor-flag-bytes"
+_bad_bytes_seen = [0]
+
+
+def _flag_bad_bytes(exc: UnicodeError) -> tuple[str | bytes, int]:
+    _bad_bytes_seen[0] += 1
+    return codecs.lookup_error("surrogateescape")(exc)
+
+
+codecs.register_error(_BAD_TEXT, _flag_bad_bytes)
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
 _CHUNK = 1 << 20
 #: a JSON array element larger than this is taken for a broken file rather than buffered
 _MAX_ELEMENT = 64 << 20
@@ -97,6 +118,8 @@ class Table:
     delimiter: str | None = None
     #: JSON objects may bring new keys as they go: ``columns`` then grows
     dynamic: bool = False
+    #: records rejected for bytes their encoding does not allow
+    bad_text_rows: int = 0
     _hasher: _HashingReader | None = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -134,8 +157,35 @@ def _check_encoding(name: str, encoding: str) -> str:
 
 def _text_stream(source: Source, encoding: str) -> tuple[io.TextIOWrapper, _HashingReader]:
     hasher = _HashingReader(source.open())
-    text = io.TextIOWrapper(io.BufferedReader(hasher, _CHUNK), encoding=encoding, newline="")
+    # UTF-8 with a few bad bytes is still UTF-8: the rows holding them are rejected, naming
+    # the bytes, rather than the whole file read in another encoding or refused
+    errors = _BAD_TEXT if is_utf8(encoding) else "strict"
+    text = io.TextIOWrapper(io.BufferedReader(hasher, _CHUNK), encoding=encoding,
+                            errors=errors, newline="")
     return text, hasher
+
+
+def is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with BOM)", "utf-16": "UTF-16",
+           "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE", "utf-32": "UTF-32",
+           "cp1252": "Windows-1252", "latin-1": "Latin-1", "iso8859-1": "Latin-1"}
+
+
+def encoding_label(encoding: str) -> str:
+    """How a person names an encoding: ``cp1252`` is Windows-1252."""
+    return _LABELS.get(codecs.lookup(encoding).name, _LABELS.get(encoding, encoding))
+
+
+def bad_bytes(text: str) -> str | None:
+    """The bytes of ``text`` that were not valid in its encoding, as hex, or None."""
+    found = _SURROGATE.findall(text)
+    if not found:
+        return None
+    shown = " ".join(f"0x{ord(ch) - 0xDC00:02X}" for ch in found[:5])
+    return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")
 
 
 def _sniff_encoding(source: Source, encoding: str | None) -> tuple[str, str, bool]:
@@ -174,15 +224,18 @@ def open_csv(source: Source, encoding: str | None = None) -> Table:
         head[:DIALECT_SAMPLE], complete=complete and len(head) <= DIALECT_SAMPLE
     )
     text, hasher = _text_stream(source, chosen)
-    reader = csv.reader(text, delimiter=delimiter, strict=False)
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     numbered = enumerate(reader, 1)
     header: list[str] | None = None
+    header_row = 0
     try:
         for n, cells in numbered:
             if n == 1 and sep_line:
                 continue
             if any(c.strip() for c in cells):
                 header = [c.strip().lstrip("\ufeff").strip() for c in cells]
+                header_row = n
                 break
     except UnicodeDecodeError:
         text.close()
@@ -194,21 +247,94 @@ def open_csv(source: Source, encoding: str | None = None) -> Table:
         text.close()
         raise RejectedInputError("the file is empty (no header row)", file=source.name)
 
+    width = len(header)
+
     def records() -> Iterator[Record]:
-        n = 0
-        try:
-            for n, cells in numbered:
-                if any(cells):
-                    yield n, cells, cells, None
-        except UnicodeDecodeError:
-            raise _decode_error(source, chosen, hasher) from None
-        except csv.Error as exc:
-            raise RejectedInputError(f"unreadable CSV: {exc}", file=source.name,
-                                     row=n + 1) from None
+        # n is the row as a spreadsheet shows it (the header is row 1): the same number in
+        # messages, in the rejects file and in the run log
+        n = header_row
+        while True:
+            lines.start_record()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise _decode_error(source, chosen, hasher) from None
+            except csv.Error as exc:
+                n += 1
+                yield n, None, [], _csv_problem(exc, lines)
+                continue
+            n += 1
+            if not any(cells):
+                continue
+            taken = lines.taken
+            if len(taken) > 1 and len(cells) < width and '"' in taken[0]:
+                # A quote opened on this row and closed lines later, or never: the lines it
+                # swallowed are read again as rows of their own
+                lines.give_back(taken[1:])
+                yield n, None, [taken[0].rstrip("\r\n")], (
+                    f"a quote opened on this row (line {lines.line_of_start}) is not closed "
+                    f"on its line: it runs over {len(taken)} lines and leaves {len(cells)} "
+                    f"of {width} values, so it is taken for a stray quote; the lines after "
+                    "it are read as rows"
+                )
+                continue
+            if _bad_bytes_seen[0] and (bad := bad_bytes("".join(taken))):
+                table.bad_text_rows += 1
+                columns = [header[i] if i < width else f"column {i + 1}"
+                           for i, c in enumerate(cells) if _SURROGATE.search(c)]
+                where = f" in {', '.join(columns)}" if columns else ""
+                yield n, None, cells, (
+                    f"bytes that are not valid {encoding_label(chosen)}{where}: {bad} (the rest "
+                    f"of the file is read as {encoding_label(chosen)}; pass --encoding if the "
+                    "whole file is in another)"
+                )
+                continue
+            yield n, cells, cells, None
 
     table = Table(source, "csv", header, records(), chosen, delimiter, _hasher=hasher)
     table._closers.append(text.close)
     return table
+
+
+class _Lines:
+    """The physical lines of a text stream, for the csv reader, remembering those of the
+    record being read, and taking lines back to be read again."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._again: list[str] = []
+        self.taken: list[str] = []
+        #: physical lines read so far (the line a record starts on is the one after)
+        self.line = 0
+        self.line_of_start = 1
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._again.pop() if self._again else next(self._text)
+        self.line += 1
+        self.taken.append(line)
+        return line
+
+    def start_record(self) -> None:
+        self.taken = []
+        self.line_of_start = self.line + 1
+
+    def give_back(self, lines: list[str]) -> None:
+        self._again.extend(reversed(lines))
+        self.line -= len(lines)
+
+
+def _csv_problem(exc: csv.Error, lines: _Lines) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        longest = max((len(line) for line in lines.taken), default=0)
+        return (f"a value of {longest / (1 << 20):.0f}M characters or more, larger than "
+                f"the {MAX_FIELD >> 20}M a field may hold")
+    return f"unreadable CSV: {text}"
 
 
 def _aligned(columns: list[str], index: dict[str, int], obj: dict[str, Any]) -> list[Any]:
@@ -231,6 +357,11 @@ def open_jsonl(source: Source, encoding: str | None = None) -> Table:
         try:
             for n, line in enumerate(text, 1):
                 if not line.strip():
+                    continue
+                if _bad_bytes_seen[0] and (bad := bad_bytes(line)):
+                    table.bad_text_rows += 1
+                    yield (n, None, line.rstrip("\r\n"),
+                           f"bytes that are not valid {encoding_label(chosen)}: {bad}")
                     continue
                 try:
                     obj = loads(line)

@@ -96,8 +96,9 @@ class RejectsWriter:
                 self._schema = schema
                 return
             encoding = self.table.encoding or "utf-8"
+            # surrogateescape: bytes a UTF-8 file held that were not UTF-8 go back as they were
             self._file = os.fdopen(_create_private(self.path), "w", encoding=encoding,
-                                   newline="")
+                                   errors="surrogateescape", newline="")
             if fmt == "csv":
                 self._csv = csv.writer(self._file, delimiter=self.table.delimiter or ",")
                 self._csv.writerow(_safe_cells([*self.table.columns, "_row", "_reason"]))

@@ -26,7 +26,7 @@ from cscor_tools.imports.apply import Applier, BatchOutcome, Item, Overlay
 from cscor_tools.imports.bundle import Bundle, open_bundle
 from cscor_tools.imports.codes import fold
 from cscor_tools.imports.mapping import ColumnMapping, load_mapping
-from cscor_tools.imports.readers import Source, Table, open_table
+from cscor_tools.imports.readers import Source, Table, encoding_label, open_table
 from cscor_tools.imports.references import LeftOutReferences
 from cscor_tools.imports.rejects import RejectsWriter, default_rejects_path
 from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
@@ -283,7 +283,7 @@ class _Run:
             file_result.unknown_columns = report.unknown
             file_result.ignored_columns = report.ignored
             file_result.key = report.key
-            file_result.notes = report.notes + [
+            file_result.notes = self._encoding_notes(table, verbatim) + report.notes + [
                 f"the unnamed column {i + 1} holds values; they were not imported"
                 for i in builder.unnamed_with_data
             ] + [
@@ -292,6 +292,17 @@ class _Run:
                 "the source held them, as the manifest allows"
                 for fname, count in applier.kept_unresolved.items()
             ]
+
+    def _encoding_notes(self, table: Table, verbatim: bool) -> list[str]:
+        """How a plain text file was decoded, said in the summary (a bundle is UTF-8)."""
+        if table.encoding is None or verbatim:
+            return []
+        how = "as given by --encoding" if self.encoding else "detected"
+        note = f"read as {encoding_label(table.encoding)} ({how})"
+        if table.bad_text_rows:
+            rows = "1 row" if table.bad_text_rows == 1 else f"{table.bad_text_rows} rows"
+            note += f"; {rows} holding bytes that are not {encoding_label(table.encoding)} rejected"
+        return [note]
 
     def _read(self, table: Table, builder: RowBuilder, applier: Applier,
               out: FileResult, writer: RejectsWriter | None) -> None:

@@ -2,9 +2,11 @@
 
 Deterministic rules rather than statistics, because the candidates are few and known:
 a byte-order mark decides; NUL bytes in a BOM-less head mean UTF-16; text that decodes as UTF-8
-is UTF-8 (other encodings almost never do); anything else is Windows-1252, or Latin-1 for the
-five bytes Windows-1252 leaves undefined. The delimiter is the candidate (comma, semicolon,
-tab, pipe) that splits the head into the most consistent, widest rows.
+is UTF-8 (other encodings almost never do), and so is text whose non-ASCII characters are
+mostly valid UTF-8 with a few stray bytes (a file edited by two tools: its rows holding the
+stray bytes are rejected, naming them, see ``readers``); anything else is Windows-1252, or
+Latin-1 for the five bytes Windows-1252 leaves undefined. The delimiter is the candidate
+(comma, semicolon, tab, pipe) that splits the head into the most consistent, widest rows.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from itertools import islice
 from pathlib import Path
 
 from cscor_tools.errors import RejectedInputError
 
+_STRAY = re.compile("[\udc80-\udcff]")
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
 #: how much of a file the encoding guess reads
 ENCODING_SAMPLE = 1 << 20
 #: how much decoded text the delimiter guess parses
@@ -86,16 +91,16 @@ def detect_encoding(head: bytes, *, complete: bool) -> str:
         if even > len(probe) // 4 and odd < even // 8:
             return "utf-16-be"
         raise RejectedInputError("looks like a binary file, not text")
-    try:
-        head.decode("utf-8")
+    # a character cut at the end of a sample is not held against UTF-8 (final=False)
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=complete)
+    stray = len(_STRAY.findall(text))
+    if not stray:
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        if not complete and exc.start >= len(head) - 3 and exc.end == len(head):
-            try:
-                head[: exc.start].decode("utf-8")
-                return "utf-8"
-            except UnicodeDecodeError:
-                pass
+    # In Windows-1252 text an accented letter is one byte, which UTF-8 never accepts before
+    # an ASCII character: such a file has (almost) no valid multi-byte sequence. A UTF-8 file
+    # with a stray byte has many. The evidence decides, not the first bad byte.
+    if len(_MULTIBYTE.findall(text)) >= 2 * stray:
+        return "utf-8"
     try:
         head.decode("cp1252")
         return "cp1252"

@@ -42,7 +42,10 @@ def test_encodings(sqlite_store: Store, tmp_path: Path, data: bytes, expected: s
 def test_a_cut_multibyte_character_does_not_fool_the_guess() -> None:
     data = "é".encode() * 10
     assert detect_encoding(data[:-1], complete=False) == "utf-8"
-    assert detect_encoding(data[:-1], complete=True) == "cp1252"
+    # complete, it is nine UTF-8 characters and a stray byte: still UTF-8, on the evidence
+    assert detect_encoding(data[:-1], complete=True) == "utf-8"
+    assert detect_encoding("é".encode("cp1252") * 10, complete=True) == "cp1252"
+    assert detect_encoding(b"caf\xe9 cr\xe8me, " + "é".encode(), complete=True) == "cp1252"
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -61,16 +64,17 @@ def test_excel_sep_line_and_quoted_newlines_keep_row_numbers(sqlite_store: Store
     assert result.files[0].messages == ["row 5, field 'email': not an email address"]
 
 
-def test_a_late_invalid_byte_names_the_file(sqlite_store: Store, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_late_invalid_byte_names_its_row(sqlite_store: Store, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "ENCODING_SAMPLE", 64)
     path = tmp_path / "clients.csv"
     path.write_bytes(b"email,name\n" + b"".join(b"a%d@example.com,x\n" % i for i in range(20))
                      + b"c@example.com,caf\xe9\n")
-    with pytest.raises(RejectedInputError) as caught:
-        import_file(path, store=sqlite_store)
-    assert caught.value.file == str(path) and "--encoding" in caught.value.reason
-    assert sqlite_store.count("clients") == 0
+    result = import_file(path, store=sqlite_store, dry_run=True)
+    assert (result.inserted, result.rejected) == (20, 1)
+    (message,) = result.files[0].messages
+    assert message.startswith("row 22: bytes that are not valid UTF-8 in name: 0xE9")
+    assert "--encoding" in message
     result = import_file(path, store=sqlite_store, encoding="cp1252")
     assert result.inserted == 21
 

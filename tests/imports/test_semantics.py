@@ -189,7 +189,8 @@ def test_unknown_and_unnamed_columns_are_reported_once(store: Store, tmp_path: P
     result = import_file(write(tmp_path, "clients.csv", text), store=store)
     f = result.files[0]
     assert f.unknown_columns == ["Shoe size", "Favourite colour"]
-    assert f.notes == ["the unnamed column 3 holds values; they were not imported"]
+    assert f.notes == ["read as UTF-8 (detected)",
+                       "the unnamed column 3 holds values; they were not imported"]
     assert result.inserted == 5
 
 
