@@ -10,7 +10,7 @@ from cscor_tools.connectors.base import Page, Slice
 from cscor_tools.connectors.pagination import AfterIdPaginator, Params, Walk
 from cscor_tools.connectors.resend import normalize as n
 from cscor_tools.connectors.resend.newest import NewestFirstStream
-from cscor_tools.connectors.rest import RestStream
+from cscor_tools.connectors.rest import LISTED, RestStream
 from cscor_tools.records import Cursor, Output, StreamState
 from cscor_tools.schema import utc_now
 
@@ -62,8 +62,11 @@ class ReceivedEmailsStream(NewestFirstStream):
 
 
 class ContactsStream(ResendStream):
-    """Every contact with its segments, listed in full each run: contacts have no update
-    time, so only a complete listing sees an unsubscribe or a deletion (tombstoned)."""
+    """Every contact with its segments. Contacts have no update time, so only a complete
+    listing sees an unsubscribe or a deletion (tombstoned): one runs when the last is more
+    than ``contacts_reconcile_hours`` old (24 by default; 0: every run) and on ``--full``.
+    Between them a run reads only the contacts newer than the newest it has (their segments
+    follow with the next complete listing)."""
 
     name = "contacts"
     entities = ("contacts",)
@@ -73,9 +76,24 @@ class ContactsStream(ResendStream):
 
     def __init__(self, connector: Any) -> None:
         super().__init__(connector)
-        self._members: dict[str, set[str]] = {}
+        self._members: dict[str, set[str]] | None = None
+
+    def plan(self, state: StreamState, *, full: bool,
+             planned: Mapping[str, Sequence[Slice]] | None = None) -> list[Slice]:
+        cursor = state.cursor or {}
+        hours = float(self.connector.settings.options.get("contacts_reconcile_hours", 24.0))
+        listed = cursor.get(LISTED)
+        due = listed is None or utc_now() - datetime.fromisoformat(listed) >= timedelta(
+            hours=hours)
+        if full or due or not cursor.get("newest") or "all" in state.slices:
+            return [Slice("all", {LISTED: utc_now().isoformat()})]
+        return [Slice("new", {"stop": cursor["newest"], LISTED: listed})]
 
     def read(self, slice: Slice, cursor: Cursor | None) -> Iterator[Page]:
+        if slice.key == "new":
+            self._members = None
+            yield from self._new(slice)
+            return
         # Segment memberships come from each segment's own listing (one request per hundred
         # members), not one request per contact; read again on resume, they are small.
         members: dict[str, set[str]] = {}
@@ -86,11 +104,32 @@ class ContactsStream(ResendStream):
                     for contact in page:
                         members.setdefault(contact["id"], set()).add(label)
         self._members = members
-        yield from super().read(slice, cursor)
+        newest = (cursor or {}).get("newest")
+        for listed in super().read(slice, cursor):
+            if newest is None and listed.records and cursor is None:
+                newest = listed.records[0]["id"]
+            listed.cursor = {**(listed.cursor or {}), "newest": newest}
+            yield listed
+
+    def _new(self, slice: Slice) -> Iterator[Page]:
+        """The contacts above the newest one held, newest first (a run resumed here reads
+        them again: they are few)."""
+        stop, newest = slice.params["stop"], None
+        for records in walk_all(self, self.path):
+            fresh = []
+            for record in records:
+                if record["id"] == stop:
+                    break
+                fresh.append(record)
+            newest = newest or (fresh[0]["id"] if fresh else stop)
+            ended = len(fresh) < len(records)
+            yield Page(fresh, {"newest": newest, LISTED: slice.params[LISTED]}, last=ended)
+            if ended:
+                return
 
     def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
-        yield "contacts", n.contact_row(raw, synced_at=utc_now(),
-                                        segments=self._members.get(raw["id"], set()))
+        segments = None if self._members is None else self._members.get(raw["id"], set())
+        yield "contacts", n.contact_row(raw, synced_at=utc_now(), segments=segments)
 
 
 class ContactTopicsStream(NewestFirstStream):
@@ -164,9 +203,11 @@ class BroadcastRecipientsStream(ResendStream):
         slices = []
         for broadcast_id, at in sent:
             again = at is None or (recent is not None and at >= recent)
-            if full or broadcast_id not in done or again or f"b:{broadcast_id}" in state.slices:
+            first = full or broadcast_id not in done
+            if first or again or f"b:{broadcast_id}" in state.slices:
                 slices.append(Slice(f"b:{broadcast_id}", {"broadcast": broadcast_id,
-                                                          "sent_at": _iso(at)}))
+                                                          "sent_at": _iso(at),
+                                                          "again": not first}))
         return slices
 
     def finish(self, state: StreamState, slice_cursors: Mapping[str, Cursor | None]) -> Cursor:
@@ -180,6 +221,9 @@ class BroadcastRecipientsStream(ResendStream):
         path = f"/broadcasts/{broadcast}/recipients"
         outcomes = self.outcomes
         saved = cursor or {}
+        if slice.params.get("again") and outcomes[0] == "sent" and not saved:
+            # who a sent broadcast went to never changes: a re-read asks for the outcomes only
+            outcomes = outcomes[1:]
         first = outcomes.index(saved["outcome"]) if saved.get("outcome") in outcomes else 0
         for i, outcome in enumerate(outcomes[first:], start=first):
             token = saved.get("token") if i == first else None

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import vcr
 
+from cscor_tools.config import Config, ConnectorConfig
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store
 from cscor_tools.workspace import sync_connector
@@ -34,9 +35,13 @@ def examples() -> dict[str, Any]:
 
 
 def sync(store: Store) -> Any:
-    # one stream at a time: the cassette's interactions of one path are played in order
+    # one stream at a time: the cassette's interactions of one path are played in order;
+    # every run lists the contacts in full
+    config = Config(connectors={"resend": ConnectorConfig(
+        options={"contacts_reconcile_hours": 0})})
     return sync_connector("resend", store=store, env={"RESEND_API_KEY": "re_cassette_key"},
-                          base_url="https://api.resend.com", concurrency=1, rate_limit=100)
+                          base_url="https://api.resend.com", concurrency=1, rate_limit=100,
+                          config=config)
 
 
 def row(store: Store, entity: str, source_id: str) -> dict[str, Any]:
