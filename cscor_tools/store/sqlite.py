@@ -115,12 +115,16 @@ class SQLiteStore(Store):
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (a full disk): a second ROLLBACK
+            # would fail and hide the error that matters.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise StoreError(f"{self.path}: commit failed: {exc}") from exc
 
     def _lock_migrations(self) -> None:
