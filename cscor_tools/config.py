@@ -26,7 +26,7 @@ _CONNECTOR_KEYS = {
     "base_url", "credential_env", "rate_limit", "rate_share", "burst", "concurrency",
     "streams", "options", "max_attempts", "timeout",
 }
-_JOB_KEYS = {"connectors", "full", "streams", "export"}
+_JOB_KEYS = {"connectors", "full", "streams", "export", "schedule", "workspace"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class Job:
     full: bool = False
     streams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     export: Mapping[str, Any] | None = None
+    #: when `cscor worker` queues it: a cron expression ("0 2 * * *"; a sixth field: seconds)
+    schedule: str | None = None
+    #: the workspace a scheduled run syncs into (default: the config's workspace)
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,19 @@ def parse_config(data: Mapping[str, Any], file: Path | None = None) -> Config:
         export = raw.get("export")
         if export is not None and not isinstance(export, Mapping):
             raise ConfigError(f"{where}: jobs.{name}.export must be a table")
-        jobs[name] = Job(name, names, bool(raw.get("full", False)), streams, export)
+        schedule = raw.get("schedule")
+        if schedule is not None and (
+            not isinstance(schedule, str) or len(schedule.split()) not in (5, 6)
+        ):
+            raise ConfigError(f"{where}: jobs.{name}.schedule must be a cron expression of 5 "
+                              'fields (minute hour day month weekday), e.g. "0 2 * * *"')
+        job_ws = raw.get("workspace")
+        if job_ws is not None and (
+            not isinstance(job_ws, str) or workspace_location_problem(job_ws)
+        ):
+            raise ConfigError(f"{where}: jobs.{name}.workspace must be a workspace location")
+        jobs[name] = Job(name, names, bool(raw.get("full", False)), streams, export, schedule,
+                         job_ws)
     workspace = data.get("workspace")
     if workspace is not None and not isinstance(workspace, str):
         raise ConfigError(f"{where}: workspace must be a string")

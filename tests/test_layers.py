@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cscor_tools"
 LAYERS = [
     {"cli"},
     {"workspace", "demo"},
-    {"sync", "imports", "export", "privacy"},
+    {"sync", "imports", "export", "privacy", "workers"},
     {"connectors", "store", "formats", "minimize", "policies", "sandbox"},
     {
         "schema", "schema_render", "errors", "config", "records", "runs", "logs", "gc_tuning",

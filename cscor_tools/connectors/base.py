@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cscor_tools.connectors.http import HttpClient, RequestStats
+    from cscor_tools.connectors.ratelimit import RateLimiter
 
 
 class Secret:
@@ -82,6 +83,9 @@ class ConnectorSettings:
     #: retries of a transient error before it fails the stream
     max_attempts: int = 8
     timeout: float = 30.0
+    #: a rate limiter to use instead of one of this instance's own: workers syncing several
+    #: workspaces of one provider account share the account's budget through it
+    limiter: RateLimiter | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ class Connector(ABC):
             s.base_url,
             credential=s.credential,
             credential_env=s.credential_env or self.credential_env,
-            limiter=RateLimiter(s.rate_limit, s.burst),
+            limiter=s.limiter or RateLimiter(s.rate_limit, s.burst),
             transport=s.transport,
             headers=self.http_headers(),
             timeout=s.timeout,

@@ -29,6 +29,13 @@ PARSE_ONLY = {
     "cscor --workspace postgresql://user@127.0.0.1/cscor init": "names a server of its own",
     "cscor sandbox serve --port 8686 --latency-ms 50 --rate-limit 100": "serves until Ctrl-C",
     "cscor sandbox serve --seed 7 --scale 10 --fault-rate 0.05": "serves until Ctrl-C",
+    # the job queue lives in PostgreSQL (tests/workers runs these against one)
+    "cscor worker --queue postgresql://cscor@db/cscor --concurrency 2": "serves until Ctrl-C",
+    "cscor enqueue sync stripe --workspace postgresql://cscor@db/acme": "names a server",
+    "cscor enqueue sync stripe --workspace postgresql://cscor@db/acme --credential-env "
+    "ACME_STRIPE_KEY --account acme": "names a server of its own",
+    "cscor enqueue job nightly": "needs a PostgreSQL queue",
+    "cscor jobs --parked": "needs a PostgreSQL queue",
 }
 #: an example whose input the test makes up may reject rows of it (exit 7), never misparse
 MAY_REJECT = {"cscor import invoices.xlsx.csv --entity invoices --map invoices.toml --dry-run"}
