@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from cscor_tools.sandbox import DEFAULT_ANCHOR, FaultKind, Sandbox
+from cscor_tools.sandbox.config import accepted_credentials
 
 _FAULT_NAMES = ", ".join(k.value for k in FaultKind)
 
@@ -90,6 +91,16 @@ def sandbox() -> None:
               help="How long a 'slow' fault takes to send its body.")
 @click.option("--slack-non-marketplace", is_flag=True,
               help="Slack's 2025 terms: history/replies at most 15 messages, 1 call a minute.")
+@click.option("--stripe-key", envvar="CSCOR_SANDBOX_STRIPE_KEY", metavar="KEY",
+              help="The Stripe key the sandbox accepts [default: sk_test_sandbox]. Prefer the "
+              "environment variable CSCOR_SANDBOX_STRIPE_KEY: a command line is visible to "
+              "every user of the machine.")
+@click.option("--resend-key", envvar="CSCOR_SANDBOX_RESEND_KEY", metavar="KEY",
+              help="The Resend key it accepts [default: re_sandbox]; or "
+              "CSCOR_SANDBOX_RESEND_KEY.")
+@click.option("--slack-token", envvar="CSCOR_SANDBOX_SLACK_TOKEN", metavar="TOKEN",
+              help="The Slack token it accepts [default: xoxb-sandbox]; or "
+              "CSCOR_SANDBOX_SLACK_TOKEN.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True),
               help="Stop after this many seconds [default: run until Ctrl-C].")
 def serve(port: int, seed: int, scale: float, anchor: datetime, latency_ms: float,
@@ -97,6 +108,7 @@ def serve(port: int, seed: int, scale: float, anchor: datetime, latency_ms: floa
           stripe_rate_limit: float | None, resend_rate_limit: float | None,
           slack_rate_limit: float | None, burst: int | None, fault_rate: float,
           faults: tuple[FaultKind, ...], slow_body_ms: float, slack_non_marketplace: bool,
+          stripe_key: str | None, resend_key: str | None, slack_token: str | None,
           duration: float | None, **volumes: Any) -> None:
     """Serve Stripe (/v1/), Slack (/api/) and Resend (/) on one local port.
 
@@ -110,7 +122,14 @@ def serve(port: int, seed: int, scale: float, anchor: datetime, latency_ms: floa
                             ("slack", slack_rate_limit)):
         if value is not None:
             limits[provider] = value
+    chosen = {"stripe": stripe_key, "resend": resend_key, "slack": slack_token}
+    try:
+        accepted_credentials(chosen)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--stripe-key/--resend-key/--slack-token") \
+            from None
     sb = Sandbox(
+        credentials=chosen,
         seed=seed, scale=scale, anchor=anchor, port=port, latency_ms=latency_ms,
         per_object_latency_ms=per_object_latency_ms,
         rate_limit={p: v for p, v in limits.items() if v is not None},
@@ -129,7 +148,9 @@ def serve(port: int, seed: int, scale: float, anchor: datetime, latency_ms: floa
             ("Slack", sb.base_url("slack"), sb.credentials("slack")),
         ]
         for name, url, credential in rows:
-            click.echo(f"  {name:<7} {url:<32} {credential}")
+            # a key the user chose is theirs to know: never printed
+            given = chosen[name.lower()] is not None
+            click.echo(f"  {name:<7} {url:<32} {'(the key you gave)' if given else credential}")
         click.echo(f"  {'Admin':<7} {sb.url}/_sandbox/")
         click.echo("Press Ctrl-C to stop." if duration is None
                    else f"Serving for {duration:g}s.")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import threading
 
 from cscor_tools.sandbox.app import SandboxApp
-from cscor_tools.sandbox.config import SandboxConfig
+from cscor_tools.sandbox.config import CREDENTIALS_ENV, SandboxConfig, accepted_credentials
 from cscor_tools.sandbox.server import SandboxServer
 from cscor_tools.sandbox.world import World
 
@@ -24,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config-json", required=True, help="a SandboxConfig as JSON")
     args = parser.parse_args(argv)
     config = SandboxConfig.from_dict(json.loads(args.config_json))
-    app = SandboxApp(World(config), config.knobs)
+    credentials = json.loads(os.environ.get(CREDENTIALS_ENV, "{}"))
+    app = SandboxApp(World(config), config.knobs, accepted_credentials(credentials))
     # This process lives for the world: move it out of the collector's sight for good, so
     # collections while serving do not walk hundreds of thousands of objects again and again.
     gc.freeze()

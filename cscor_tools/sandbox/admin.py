@@ -1,6 +1,7 @@
 """The sandbox's own endpoints under ``/_sandbox/``: mutate, move the clock, change knobs, read
 stats and the expected truth. The Python API uses them when the server runs in a subprocess.
 
+    GET  /_sandbox/                this index (``ENDPOINTS``), as JSON
     GET  /_sandbox/health          {"ok": true}
     GET  /_sandbox/info            seed, clock, volumes, knobs, generation time, API version
     GET  /_sandbox/stats           per provider: requests, statuses, 429s, faults, objects
@@ -29,6 +30,23 @@ from cscor_tools.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
     from cscor_tools.sandbox.app import SandboxApp
+
+
+#: (method, path, what it does): what GET /_sandbox/ lists
+ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/_sandbox/", "this index"),
+    ("GET", "/_sandbox/health", '{"ok": true}'),
+    ("GET", "/_sandbox/info", "seed, clock, volumes, knobs, generation time, API version"),
+    ("GET", "/_sandbox/stats", "per provider: requests, statuses, 429s, faults, objects"),
+    ("POST", "/_sandbox/stats/reset", "start the stats afresh"),
+    ("GET", "/_sandbox/expected", "live object counts per kind"),
+    ("GET", "/_sandbox/ids?kind=K", "the ids a full listing of K returns, newest first"),
+    ("POST", "/_sandbox/mutate", '{"create", "update", "delete", "counts", "days"} → summary'),
+    ("POST", "/_sandbox/advance", '{"days", "hours", "seconds"} → {"now"}'),
+    ("GET", "/_sandbox/knobs", "current knobs"),
+    ("POST", "/_sandbox/knobs", "a partial knobs object → the knobs now in force"),
+    ("POST", "/_sandbox/warm", 'serialize every Stripe object now → {"objects"}'),
+)
 
 
 class _BadRequest(Exception):
@@ -62,6 +80,13 @@ def handle_admin(app: SandboxApp, req: Request) -> Response:
     world = app.world
     route = (req.method, req.path.rstrip("/"))
     try:
+        if route == ("GET", "/_sandbox"):
+            return Response.json(200, {
+                "sandbox": "cscor_tools",
+                "providers": {"stripe": "/v1/", "slack": "/api/", "resend": "/"},
+                "endpoints": [{"method": m, "path": p, "description": d}
+                              for m, p, d in ENDPOINTS],
+            })
         if route == ("GET", "/_sandbox/health"):
             return Response.json(200, {"ok": True})
         if route == ("GET", "/_sandbox/info"):

@@ -10,6 +10,7 @@ whether to break the transport on purpose. The server carries it out.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,14 +68,15 @@ def provider_of(path: str) -> str | None:
 class SandboxApp:
     """The server's brain, free of sockets (tests drive it with plain requests)."""
 
-    def __init__(self, world: World, knobs: Knobs) -> None:
+    def __init__(self, world: World, knobs: Knobs,
+                 credentials: Mapping[str, str] = CREDENTIALS) -> None:
         self.world = world
         self.stats = Stats()
         self._knobs_lock = threading.Lock()
         self.apis: dict[str, ProviderAPI] = {
-            "stripe": StripeAPI(world.stripe, CREDENTIALS["stripe"]),
-            "resend": ResendAPI(world.resend, CREDENTIALS["resend"]),
-            "slack": SlackAPI(world.slack, CREDENTIALS["slack"], lambda: self.knobs),
+            "stripe": StripeAPI(world.stripe, credentials["stripe"]),
+            "resend": ResendAPI(world.resend, credentials["resend"]),
+            "slack": SlackAPI(world.slack, credentials["slack"], lambda: self.knobs),
         }
         self.configure(knobs)
 

@@ -23,6 +23,24 @@ CREDENTIALS: Mapping[str, str] = {
     "slack": "xoxb-sandbox",
 }
 
+#: how a sandbox subprocess receives its credentials: JSON in this environment variable
+CREDENTIALS_ENV = "CSCOR_SANDBOX_CREDENTIALS"
+
+
+def accepted_credentials(given: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The credentials to accept: the fixed ones, with those ``given`` in their place."""
+    out = dict(CREDENTIALS)
+    for provider, value in (given or {}).items():
+        if provider not in CREDENTIALS:
+            raise ValueError(f"unknown provider {provider!r}; one of {', '.join(CREDENTIALS)}")
+        if value is None:
+            continue
+        if not value or any(c.isspace() for c in value):
+            raise ValueError(f"the {provider} credential must be non-empty, without spaces")
+        out[provider] = value
+    return out
+
+
 #: "Now" when the sandbox starts, unless told otherwise: every generated timestamp hangs off it.
 DEFAULT_ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -194,11 +212,15 @@ class SandboxConfig:
     knobs: Knobs = field(default_factory=Knobs)
     anchor: datetime = DEFAULT_ANCHOR
     port: int = 0
+    #: the credential each provider accepts; never in ``to_dict`` (a subprocess gets them
+    #: through its environment, ``CREDENTIALS_ENV``, not its command line)
+    credentials: Mapping[str, str] = field(default_factory=lambda: dict(CREDENTIALS))
 
     def __post_init__(self) -> None:
         if self.anchor.tzinfo is None:
             raise ValueError("anchor must be timezone-aware (UTC)")
         object.__setattr__(self, "anchor", self.anchor.astimezone(UTC))
+        object.__setattr__(self, "credentials", accepted_credentials(self.credentials))
 
     def to_dict(self) -> dict[str, Any]:
         return {

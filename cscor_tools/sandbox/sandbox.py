@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,13 +24,14 @@ from typing import IO, Any
 from cscor_tools.sandbox.admin import handle_admin
 from cscor_tools.sandbox.app import SandboxApp
 from cscor_tools.sandbox.config import (
-    CREDENTIALS,
+    CREDENTIALS_ENV,
     DEFAULT_ANCHOR,
     PROVIDERS,
     FaultKind,
     Knobs,
     SandboxConfig,
     Volumes,
+    accepted_credentials,
 )
 from cscor_tools.sandbox.errors import SandboxError
 from cscor_tools.sandbox.mutate import MutationSummary
@@ -71,6 +73,7 @@ class Sandbox:
         anchor: datetime = DEFAULT_ANCHOR,
         port: int = 0,
         process: bool = False,
+        credentials: Mapping[str, str | None] | None = None,
         **volumes: Any,
     ) -> None:
         knobs = Knobs(
@@ -85,7 +88,7 @@ class Sandbox:
         )
         self.config = SandboxConfig(
             seed=seed, volumes=Volumes.from_scale(scale, **volumes), knobs=knobs,
-            anchor=anchor, port=port,
+            anchor=anchor, port=port, credentials=accepted_credentials(credentials),
         )
         self.process = process
         self._server: SandboxServer | None = None
@@ -99,10 +102,13 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._url is not None:
             return self
+        if self.config.port:
+            check_port(self.config.port)  # before the data: generating it may take a while
         if self.process:
             self._start_child()
         else:
-            self._app = SandboxApp(World(self.config), self.config.knobs)
+            self._app = SandboxApp(World(self.config), self.config.knobs,
+                                   self.config.credentials)
             try:
                 self._server = SandboxServer(self._app, self.config.port)
             except OSError as err:
@@ -116,8 +122,10 @@ class Sandbox:
                    json.dumps(self.config.to_dict())]
         # stderr goes to a file, not a pipe: a pipe nobody reads could fill and block the child
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(): it outlives this call
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               CREDENTIALS_ENV: json.dumps(dict(self.config.credentials))}
         child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=errors, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                 stderr=errors, env=env)
         self._child, self._child_errors = child, errors
         assert child.stdout is not None
         ready, _, _ = select.select([child.stdout], [], [], START_TIMEOUT)
@@ -173,10 +181,10 @@ class Sandbox:
             raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
         return f"{self.url}/api/" if provider == "slack" else self.url
 
-    @staticmethod
-    def credentials(provider: str) -> str:
-        """The fake credential the sandbox accepts for a provider."""
-        return CREDENTIALS[provider]
+    def credentials(self, provider: str) -> str:
+        """The credential the sandbox accepts for a provider (a fixed fake one, unless the
+        sandbox was given one)."""
+        return self.config.credentials[provider]
 
     # -- the world ---------------------------------------------------------------------------
 
@@ -255,3 +263,15 @@ class Sandbox:
         if status >= 400:
             raise ValueError(data.get("error", f"admin call failed with HTTP {status}"))
         return data
+
+
+def check_port(port: int) -> None:
+    """SandboxError unless 127.0.0.1:``port`` can be listened on now."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        probe.bind(("127.0.0.1", port))
+    except OSError as err:
+        raise SandboxError(f"cannot listen on 127.0.0.1:{port}: {err.strerror or err}") from None
+    finally:
+        probe.close()
