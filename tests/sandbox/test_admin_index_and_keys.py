@@ -30,8 +30,8 @@ def test_the_admin_url_serves_an_index_of_what_answers_there(sandbox: Sandbox) -
             "description": "per provider: requests, statuses, 429s, faults, objects"} in endpoints
     for e in endpoints:
         if e["method"] == "GET":
-            assert httpx.get(f"{sandbox.url}{e['path'].replace('=K', '=stripe.customers')}").status_code \
-                == 200, e
+            path = e["path"].replace("=K", "=stripe.customers")
+            assert httpx.get(f"{sandbox.url}{path}").status_code == 200, e
 
 
 def test_a_taken_port_is_refused_before_any_data_is_generated(
