@@ -87,7 +87,8 @@ class ContactsStream(ResendStream):
             hours=hours)
         if full or due or not cursor.get("newest") or "all" in state.slices:
             return [Slice("all", {LISTED: utc_now().isoformat()})]
-        return [Slice("new", {"stop": cursor["newest"], LISTED: listed})]
+        return [Slice("new", {"stop": cursor["newest"], "stop_at": cursor.get("newest_at"),
+                              LISTED: listed})]
 
     def read(self, slice: Slice, cursor: Cursor | None) -> Iterator[Page]:
         if slice.key == "new":
@@ -105,25 +106,31 @@ class ContactsStream(ResendStream):
                         members.setdefault(contact["id"], set()).add(label)
         self._members = members
         newest = (cursor or {}).get("newest")
+        newest_at = (cursor or {}).get("newest_at")
         for listed in super().read(slice, cursor):
             if newest is None and listed.records and cursor is None:
-                newest = listed.records[0]["id"]
-            listed.cursor = {**(listed.cursor or {}), "newest": newest}
+                newest, newest_at = listed.records[0]["id"], _created(listed.records[0])
+            listed.cursor = {**(listed.cursor or {}), "newest": newest, "newest_at": newest_at}
             yield listed
 
     def _new(self, slice: Slice) -> Iterator[Page]:
         """The contacts above the newest one held, newest first (a run resumed here reads
-        them again: they are few)."""
-        stop, newest = slice.params["stop"], None
+        them again: they are few). The walk stops at that contact, or at the first one
+        created before it (it may have been deleted since)."""
+        stop, stop_at = slice.params["stop"], slice.params.get("stop_at")
+        newest: tuple[str, str | None] | None = None
         for records in walk_all(self, self.path):
             fresh = []
             for record in records:
-                if record["id"] == stop:
+                at = _created(record)
+                if record["id"] == stop or (stop_at and at and at < stop_at):
                     break
                 fresh.append(record)
-            newest = newest or (fresh[0]["id"] if fresh else stop)
+            if newest is None:
+                newest = (fresh[0]["id"], _created(fresh[0])) if fresh else (stop, stop_at)
             ended = len(fresh) < len(records)
-            yield Page(fresh, {"newest": newest, LISTED: slice.params[LISTED]}, last=ended)
+            yield Page(fresh, {"newest": newest[0], "newest_at": newest[1],
+                               LISTED: slice.params[LISTED]}, last=ended)
             if ended:
                 return
 
@@ -260,6 +267,11 @@ class DomainsStream(ResendStream):
 
     def normalize(self, raw: dict[str, Any]) -> Iterator[Output]:
         yield "integrations", n.domain_row(raw, synced_at=utc_now())
+
+
+def _created(record: Mapping[str, Any]) -> str | None:
+    at = n.parse_time(record.get("created_at"))
+    return at.isoformat() if at else None
 
 
 def _next(outcomes: tuple[str, ...], i: int) -> str | None:

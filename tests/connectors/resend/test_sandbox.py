@@ -196,3 +196,24 @@ def test_the_team_rate_is_read_from_the_headers() -> None:
                                     "ratelimit-policy": "10;w=2"})) == 5.0
     assert team_rate(httpx.Headers({"ratelimit-limit": "many"})) is None
     assert team_rate(httpx.Headers({})) is None
+
+
+def test_between_complete_listings_only_new_contacts_are_read(store: Store) -> None:
+    with Sandbox(seed=8, scale=0.5) as sb:
+        run(sb, store)
+        world = sb.world.resend
+        newest = next(iter(world.contacts))
+        with world_lock(sb):
+            world.delete_contact(newest)  # the contact the next run would stop at is gone
+        summary = sb.mutate(counts={"resend.contacts": {"create": 3}})
+        transport = Wrapped()
+        result = run(sb, store, transport=transport, streams=("contacts",))
+    assert result.status == "succeeded", result
+    assert [r.url.path for r in transport.seen] == ["/contacts"]  # one page, no segments
+    held = {r["source_id"] for r in live(store, "contacts")}
+    assert set(summary.created["resend.contact"]) <= held
+    assert newest.id in held  # seen deleted only by the next complete listing
+
+
+def world_lock(sb: Sandbox) -> Any:
+    return sb.world.lock
