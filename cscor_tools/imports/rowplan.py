@@ -20,9 +20,10 @@ Rules worth knowing (documented for users in the CLI help and the README of impo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -338,7 +339,73 @@ class RowBuilder:
         return sorted(self._unnamed_with_data)
 
     def build(self, cells: list[Any]) -> Row:
-        """The workspace row of one record, or RowRejected."""
+        """The workspace row of one record, or RowRejected naming every problem it has.
+
+        The fast path stops at the first problem; only then is the record checked again,
+        field by field, so that one rejection names them all (a valid row pays nothing).
+        """
+        try:
+            return self._build(cells)
+        except RowRejected as first:
+            problems = self._problems(cells)
+            if len(problems) < 2:
+                raise
+            raise RowRejected(None, "; ".join(f"{f}: {r}" if f else r for f, r in problems)) \
+                from first
+
+    def _problems(self, cells: list[Any]) -> list[tuple[str | None, str]]:
+        """Every (field, reason) wrong with a record, in the order of the plan."""
+        problems: list[tuple[str | None, str]] = []
+        width = self.width
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        elif any(c is not None and str(c).strip() for c in cells[width:]):
+            problems.append((None, f"{len(cells)} values but the header has {width} columns "
+                                   "(an unquoted delimiter?)"))
+
+        def check(label: str | None, convert: Callable[[], Any]) -> Any:
+            try:
+                return convert()
+            except CellError as exc:
+                problems.append((label, exc.reason))
+            except RowRejected as exc:
+                problems.append((exc.field, exc.reason))
+            return None
+
+        row = self._base.copy()
+        for name, idx in self._texts:
+            v = cells[idx]
+            if v.__class__ is str and "\x00" in v:
+                problems.append((name, NUL_REASON))
+            elif v is not None:
+                row[name] = check(name, partial(self._slow[name], v))
+        for name, idx, conv in self._single:
+            v = cells[idx]
+            if v is not None:
+                row[name] = check(name, partial(conv, v))
+        for name, idxs, conv in self._multi:
+            row[name] = check(name, partial(_first_value, cells, idxs, conv))
+        for name, pieces in self._flat_structs:
+            value: dict[str, Any] = {}
+            for sub, idx, conv, _plain in pieces:
+                v = cells[idx]
+                if v.__class__ is str and "\x00" in v:
+                    problems.append((f"{name}.{sub}", NUL_REASON))
+                elif v is not None:
+                    value[sub] = check(f"{name}.{sub}", partial(conv, v))
+            row[name] = value if any(x is not None for x in value.values()) else None
+        if self._parts:
+            check(None, lambda: self._assemble(row, cells))
+        for fname, value in self._defaults.items():
+            if row.get(fname) is None:
+                row[fname] = value
+        named = {f for f, _ in problems}
+        for fname in self._required:
+            if row.get(fname) is None and fname not in named:
+                problems.append((fname, "required, but empty"))
+        return problems
+
+    def _build(self, cells: list[Any]) -> Row:
         width = self.width
         if len(cells) != width:
             if len(cells) < width:
