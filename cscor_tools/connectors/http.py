@@ -40,6 +40,7 @@ from cscor_tools.errors import (
     RateLimitedError,
     TransientError,
     UnavailableError,
+    UnexpectedResponseError,
 )
 
 log = logging.getLogger("cscor_tools.http")
@@ -116,6 +117,11 @@ TRANSIENT_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ProxyError,
 )
 
+
+#: a response body larger than this is refused, not decoded: the largest page we read (100
+#: Stripe invoices with their lines) is a few megabytes, and a body of hundreds would be
+#: stored whole as rows, or exhaust memory
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 #: attempts at a server that refuses connections or cannot be found: a server restarting gets
 #: a moment, a wrong address fails within about a second instead of minutes of backoff
@@ -255,7 +261,7 @@ class HttpClient:
             # alive at once in a 6,667-customer sync, tens of megabytes).
             with self._client.stream(method, path.lstrip("/"), params=params, data=data,
                                      headers=headers) as response:
-                content = b"".join(response.iter_bytes())
+                content = self._read_body(response, path)
         except httpx.TransportError as exc:
             error = map_transport_error(self.provider, exc, path)
             if isinstance(error, TransientError):
@@ -276,6 +282,18 @@ class HttpClient:
         body = self._decode(response, content, path)
         self.raise_for_status(response, body, path)
         box.append(JsonResponse(response.status_code, response.headers, body))
+
+    def _read_body(self, response: httpx.Response, path: str) -> bytes:
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise UnexpectedResponseError(
+                    self.provider, f"a response body over {MAX_BODY_BYTES // 2**20} MB; "
+                    "refused rather than stored", path=path_only(path),
+                    status=response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _decode(self, response: httpx.Response, content: bytes, path: str) -> Any:
         if not content:
