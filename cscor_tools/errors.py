@@ -255,7 +255,9 @@ class WorkspaceLockedError(StoreError):
 
     def __init__(self, workspace: str, name: str) -> None:
         super().__init__(
-            f"{workspace}: a sync of {name!r} is already running on this workspace; "
+            # the lock is named "sync:CONNECTOR": the message names the connector
+            f"{workspace}: a sync of {name.removeprefix('sync:')!r} is already running on "
+            "this workspace; "
             "wait for it to finish (nothing was changed by this attempt)."
         )
         self.workspace = workspace
