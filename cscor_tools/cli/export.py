@@ -16,6 +16,7 @@ from cscor_tools.cli.output import plural, print_json, print_table
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.export import ExportResult, export_bundle
 from cscor_tools.export.place import check_destination
+from cscor_tools.export.remote import PARTITION_KEYS, export_dataset, is_remote
 from cscor_tools.export.run import Progress
 from cscor_tools.formats import FORMATS
 from cscor_tools.minimize import load_policy, plan_policy
@@ -95,10 +96,16 @@ def _show_policy(ctx: click.Context, _param: click.Parameter, value: str | None)
     "--out",
     "-o",
     required=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
+    metavar="PATH|URL",
     help="Where the bundle goes: a new folder, or a .zip file with --zip (implied by a name "
-    "ending in .zip).",
+    "ending in .zip), or object storage: s3://bucket/prefix/ (gs://, az://, any fsspec URL; "
+    "credentials from the store's usual environment).",
+)
+@click.option(
+    "--partition-by",
+    metavar="KEYS",
+    help=f"Write hive-partitioned Parquet, one dataset per entity, by {','.join(PARTITION_KEYS)}"
+    " (month of created_at), for DuckDB, Polars, Spark or Trino.",
 )
 @click.option(
     "--policy",
@@ -158,7 +165,8 @@ def _show_policy(ctx: click.Context, _param: click.Parameter, value: str | None)
 def export(
     ctx: click.Context,
     fmt: str,
-    out: Path,
+    out: str,
+    partition_by: str | None,
     policy: str,
     entities: list[str] | None,
     since: datetime | None,
@@ -184,16 +192,23 @@ def export(
           --out books-2024/
       cscor export --show-policy pseudonymized > mine.toml   # then edit, and:
       cscor export --policy mine.toml --entities clients,invoices --out shared/
+      cscor export --format parquet --partition-by source,month --out lake/
     """
     a = app(ctx)
-    zipped = as_zip or out.suffix.lower() == ".zip"
+    if partition_by is not None:
+        _export_dataset(a.workspace, a.config, out, fmt, partition_by, policy, entities, since,
+                        until, include_deleted, overwrite, as_json)
+        return
+    remote = is_remote(out)
+    zipped = as_zip or (not remote and Path(out).suffix.lower() == ".zip")
     # What the command line got wrong is a usage error (exit 2), found before any work.
     if since is not None and until is not None and since >= until:
         raise click.BadParameter(
             "the range is empty: --since must be before --until", param_hint="--since/--until"
         )
     try:
-        check_destination(out.absolute(), zip=zipped, overwrite=overwrite)
+        if not remote:
+            check_destination(Path(out).absolute(), zip=zipped, overwrite=overwrite)
     except RejectedInputError as exc:
         raise click.BadParameter(str(exc), param_hint="--out") from None
     with open_workspace(a.workspace, a.config) as store, _progress(not as_json) as progress:
@@ -241,7 +256,8 @@ def _summary(result: ExportResult) -> None:
     click.echo(
         f"Exported {plural(result.rows, 'row')} in "
         f"{plural(len(result.files), f'{result.format} file')} "
-        f"({_size(result.bytes)}) under policy {result.policy!r} to {kind} {result.out} "
+        f"({_size(result.bytes)}) under policy {result.policy!r} to {kind} "
+        f"{result.location or result.out} "
         f"(run #{result.run_id})"
     )
     print_table(
@@ -250,6 +266,27 @@ def _summary(result: ExportResult) -> None:
         [(f.entity, f.path, f"{f.rows:,}", _size(f.bytes), f.sha256[:16]) for f in result.files],
     )
     click.echo(f"Policy fingerprint: {result.fingerprint}; details in manifest.json")
+
+
+def _export_dataset(workspace: str | None, config: Any, out: str, fmt: str, partition_by: str,
+                    policy: str, entities: list[str] | None, since: datetime | None,
+                    until: datetime | None, include_deleted: bool, overwrite: bool,
+                    as_json: bool) -> None:
+    if fmt not in ("jsonl", "parquet"):  # jsonl: the default, not a choice made
+        raise click.BadParameter("a partitioned export is Parquet: use --format parquet",
+                                 param_hint="--format")
+    keys = [k.strip() for k in partition_by.split(",") if k.strip()]
+    with open_workspace(workspace, config) as store:
+        result = export_dataset(store, out, partition_by=keys, policy=policy, entities=entities,
+                                since=since, until=until, include_deleted=include_deleted,
+                                overwrite=overwrite)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    click.echo(f"Exported {plural(result.rows, 'row')} in "
+               f"{plural(len(result.files), 'Parquet file')} ({_size(result.bytes)}), "
+               f"partitioned by {','.join(result.partition_by)}, under policy "
+               f"{result.policy!r} to {result.out} (run #{result.run_id})")
 
 
 def _size(n: int) -> str:

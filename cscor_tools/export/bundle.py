@@ -47,6 +47,11 @@ class Bundle:
         self._zip_file: IO[bytes] | None = None
         self._committed = False
 
+    @property
+    def location(self) -> str:
+        """Where the bundle goes, for the run log and messages (a URL in object storage)."""
+        return str(self.out)
+
     def __enter__(self) -> Bundle:
         """Create the temporary folder or zip: nothing exists on disk before this."""
         if self.zip:

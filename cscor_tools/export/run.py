@@ -28,6 +28,7 @@ from cscor_tools.export.describe import (
     resource_schema,
     to_json,
 )
+from cscor_tools.export.remote import open_bundle
 from cscor_tools.formats import FORMATS, CsvWriter, FormatWriter, writer_class
 from cscor_tools.minimize import (
     EntityPlan,
@@ -70,6 +71,8 @@ class ExportResult:
     duration_s: float
     manifest: dict[str, Any] = field(repr=False)
     warnings: tuple[str, ...] = ()
+    #: where the bundle went: ``out``, or the URL of a bundle in object storage
+    location: str = ""
 
     @property
     def rows(self) -> int:
@@ -81,7 +84,7 @@ class ExportResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "out": str(self.out),
+            "out": self.location or str(self.out),
             "format": self.format,
             "zip": self.zip,
             "policy": self.policy,
@@ -141,7 +144,7 @@ def export_bundle(
     names = _entities(chosen, entities)
     window = _window(chosen, since, until)
     plans = plan_policy(chosen, names)
-    bundle = Bundle(out, zip=zip, overwrite=overwrite)  # checks `out` before any work
+    bundle = open_bundle(out, zip=zip, overwrite=overwrite)  # checks `out` before any work
     workspace = store if isinstance(store, Store) else open_store(store, create=False)
     try:
         job = _Job(
@@ -167,7 +170,7 @@ def export_bundle(
             chosen.name,
             {
                 "format": format,
-                "out": str(bundle.out),
+                "out": bundle.location,
                 "zip": zip,
                 "entities": names,
                 "since": iso(window[0]),
@@ -190,7 +193,7 @@ def export_bundle(
             counts={f.entity: f.rows for f in files},
             details={
                 "format": format,
-                "out": str(bundle.out),
+                "out": bundle.location,
                 "policy": chosen.name,
                 "fingerprint": chosen.fingerprint(),
                 "bytes": sum(f.bytes for f in files),
@@ -201,6 +204,7 @@ def export_bundle(
             workspace.close()
     return ExportResult(
         out=bundle.out,
+        location=bundle.location,
         format=format,
         zip=zip,
         policy=chosen.name,

@@ -1,0 +1,223 @@
+"""Bundles in object storage, against moto's S3 server on 127.0.0.1, and hive-partitioned
+Parquet that DuckDB and Polars read as one dataset."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from cscor_tools.cli import cli
+from cscor_tools.errors import ConfigError, RejectedInputError
+from cscor_tools.export import export_bundle
+from cscor_tools.export.remote import RemoteBundle, export_dataset
+from cscor_tools.schema import make_id
+from cscor_tools.store import Store, open_store
+from tests.export.sample import seed
+
+pytest.importorskip("s3fs")
+moto_server = pytest.importorskip("moto.server")
+
+SECRET = "moto-secret-never-shown"
+BUCKET = "cscor-bundles"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1, and the environment every S3 client reads."""
+    import boto3
+    import fsspec
+
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "moto-key",
+           "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    fsspec.config.conf.clear()
+    try:
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        server.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(tmp_path / "workspace.db")
+    seed(s)
+    # a second source, so that partitions by source have more than one value
+    other = dict(next(iter(s.iter_rows("clients")))[0])
+    other.update(id=make_id("clients", "import", "c-1"), source="import", source_id="c-1")
+    s.upsert("clients", [other])
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _objects(prefix: str) -> dict[str, bytes]:
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    return {p.split(prefix, 1)[1]: fs.cat(p) for p in fs.find(f"{BUCKET}/{prefix}")}
+
+
+def test_a_bundle_in_s3_is_the_local_bundle_byte_for_byte(
+    s3: str, store: Store, tmp_path: Path
+) -> None:
+    remote = export_bundle(store, f"s3://{BUCKET}/same/", format="parquet")
+    local = export_bundle(store, tmp_path / "local", format="parquet")
+    objects = _objects("same/")
+    files = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir()}
+    assert objects == files
+    assert remote.location == f"s3://{BUCKET}/same"
+    assert [f.sha256 for f in remote.files] == [f.sha256 for f in local.files]
+    (run,) = [r for r in store.runs(5) if r.details.get("out") == remote.location]
+    assert run.status == "succeeded"
+
+
+def test_the_manifest_is_written_last(s3: str, store: Store,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+    original = RemoteBundle.open_file
+
+    def spy(self: RemoteBundle, name: str, **kw: Any) -> Any:
+        order.append(name)
+        return original(self, name, **kw)
+
+    monkeypatch.setattr(RemoteBundle, "open_file", spy)
+    export_bundle(store, f"s3://{BUCKET}/order/")
+    assert order[-1] == "manifest.json" and order.count("manifest.json") == 1
+    assert order[-2] == "datapackage.json"
+
+
+def test_a_failed_export_leaves_no_object(s3: str, store: Store,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import cscor_tools.export.run as run
+
+    calls = {"n": 0}
+    real = run.read_batches
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk gone")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "read_batches", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        export_bundle(store, f"s3://{BUCKET}/failed/")
+    assert _objects("failed/") == {}
+
+
+def test_a_bundle_is_replaced_only_when_asked_and_only_a_bundle(s3: str, store: Store) -> None:
+    export_bundle(store, f"s3://{BUCKET}/again/")
+    with pytest.raises(RejectedInputError, match="--overwrite"):
+        export_bundle(store, f"s3://{BUCKET}/again/")
+    export_bundle(store, f"s3://{BUCKET}/again/", format="csv", overwrite=True)
+    names = set(_objects("again/"))
+    assert "clients.csv" in names and "clients.jsonl" not in names
+    import s3fs
+
+    s3fs.S3FileSystem(skip_instance_cache=True).pipe(f"{BUCKET}/notabundle/data.txt", b"x")
+    with pytest.raises(RejectedInputError, match=r"no manifest\.json"):
+        export_bundle(store, f"s3://{BUCKET}/notabundle/", overwrite=True)
+
+
+def test_no_credential_in_objects_logs_or_run_log(
+    s3: str, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        export_bundle(store, f"s3://{BUCKET}/secret/")
+    assert all(SECRET.encode() not in data for data in _objects("secret/").values())
+    assert SECRET not in caplog.text
+    assert all(SECRET not in json.dumps(r.details) for r in store.runs(10))
+    with pytest.raises(ConfigError) as err:
+        export_bundle(store, f"s3://moto-key:{SECRET}@{BUCKET}/inline/")
+    assert SECRET not in str(err.value) and "environment" in str(err.value)
+
+
+def test_the_cli_exports_to_s3(s3: str, store: Store, tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = str(tmp_path / "workspace.db")
+    done = runner.invoke(cli, ["--workspace", ws, "export", "--out", f"s3://{BUCKET}/cli/",
+                               "--format", "csv"])
+    assert done.exit_code == 0, done.output
+    assert f"s3://{BUCKET}/cli" in done.output
+    assert "manifest.json" in _objects("cli/")
+    zipped = runner.invoke(cli, ["--workspace", ws, "export", "--out", f"s3://{BUCKET}/z.zip",
+                                 "--zip"])
+    assert zipped.exit_code == 7 and "--zip" in zipped.output
+
+
+def _read_with_duckdb_and_polars(root: str, entity: str) -> tuple[Any, Any]:
+    import duckdb
+    import polars as pl
+
+    pattern = f"{root}/{entity}/**/*.parquet"
+    con = duckdb.connect()
+    ducks = con.execute(
+        f"SELECT source, month, count(*) FROM read_parquet('{pattern}', hive_partitioning=true)"
+        " GROUP BY ALL ORDER BY ALL").fetchall()
+    bears = (pl.scan_parquet(pattern, hive_partitioning=True)
+             .group_by("source", "month").len().sort("source", "month").collect())
+    return ducks, bears
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_partitioned_dataset_reads_as_one_in_duckdb_and_polars(
+    where: str, s3: str, store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "lake") if where == "local" else f"s3://{BUCKET}/lake-{tmp_path.name}/"
+    result = export_dataset(store, out, partition_by=("source", "month"))
+    manifest = json.loads(Path(out, "manifest.json").read_text()) if where == "local" else \
+        json.loads(_objects(f"lake-{tmp_path.name}/")["manifest.json"])
+    assert manifest["partition_by"] == ["source", "month"]
+    assert len(manifest["files"]) == len(result.files)
+    if where == "s3":  # DuckDB reads S3 through an extension it downloads: read a copy
+        import s3fs
+
+        local = tmp_path / "copy"
+        s3fs.S3FileSystem(skip_instance_cache=True).get(
+            f"{BUCKET}/lake-{tmp_path.name}/", str(local), recursive=True)
+        out = str(local)
+    ducks, bears = _read_with_duckdb_and_polars(out, "clients")
+    live = [r for batch in store.iter_rows("clients", include_deleted=False) for r in batch]
+    expected: dict[tuple[str, str], int] = {}
+    for r in live:
+        key = (r["source"], r["created_at"].strftime("%Y-%m"))
+        expected[key] = expected.get(key, 0) + 1
+    assert [(s, m, n) for s, m, n in ducks] == sorted((s, m, n) for (s, m), n in expected.items())
+    assert bears.rows() == [(s, m, n) for s, m, n in ducks]
+    assert {s for s, _, _ in ducks} == {"stripe", "import"}
+    # every file of every entity: rows add up to the workspace's
+    assert result.rows == sum(store.count(n, include_deleted=False)
+                              for n in {f.entity for f in result.files})
+
+
+def test_a_partition_the_policy_withholds_is_refused(s3: str, store: Store,
+                                                      tmp_path: Path) -> None:
+    from cscor_tools.errors import PolicyError
+
+    policy = tmp_path / "no-dates.toml"
+    policy.write_text('[policy]\nname = "no-dates"\nextends = "portability"\n'
+                      '[fields]\n"*.created_at" = "drop"\n')
+    with pytest.raises(PolicyError, match="created_at"):  # a path must not hold it either
+        export_dataset(store, str(tmp_path / "p"), partition_by=("source", "month"),
+                       policy=str(policy))
+    with pytest.raises(RejectedInputError, match="partition"):
+        export_dataset(store, str(tmp_path / "q"), partition_by=("country",))
