@@ -212,10 +212,23 @@ def workspace(cache: Path, clients: int, invoices: int) -> Path:
     return path
 
 
-def _insert(conn: sqlite3.Connection, table: str, rows: Any) -> None:
-    from cscor_tools.schema import ENTITIES as SCHEMA
+#: the columns the generators below fill, in their order; a field the schema gains later is
+#: left null, so the benchmark keeps measuring the same rows
+_PROVENANCE = ("id", "source", "source_id", "source_version", "created_at", "updated_at",
+               "deleted", "deleted_at", "deleted_reason", "synced_at")
+_COLUMNS = {
+    "clients": (*_PROVENANCE, "name", "email", "phone", "company", "address", "currency",
+                "balance", "notes", "rating", "workflow_state", "tags", "livemode"),
+    "invoices": (*_PROVENANCE, "client_id", "number", "status", "currency", "subtotal", "tax",
+                 "total", "amount_due", "amount_paid", "amount_remaining", "customer_name",
+                 "customer_email", "description", "issued_at", "due_at", "paid_at",
+                 "period_start", "period_end", "subscription_id", "hosted_invoice_url",
+                 "livemode"),
+}
 
-    names = SCHEMA[table].column_names
+
+def _insert(conn: sqlite3.Connection, table: str, rows: Any) -> None:
+    names = _COLUMNS[table]
     columns = ", ".join(f'"{n}"' for n in names)
     conn.executemany(
         f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(names))})', rows
