@@ -34,7 +34,7 @@ class ResendConnector(Connector):
     #: half of the team's documented 2 requests per second: the rest is the owner's sending
     default_rate_limit = DOCUMENTED_TEAM_RATE * DEFAULT_SHARE
     default_burst = 1
-    default_concurrency = 3
+    default_concurrency = 2
     sandbox_provider = "resend"
     http_client_class = ResendHttpClient
     stream_classes = (SentEmailsStream, ReceivedEmailsStream, ContactsStream,
