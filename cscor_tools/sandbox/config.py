@@ -91,6 +91,8 @@ class Volumes:
     messages: int = 1500
     #: how far back the generated history reaches before the anchor
     history_days: int = 730
+    #: the share of people's Slack messages that start a thread (of 1 to 6 replies)
+    thread_share: float = 0.15
 
     @classmethod
     def from_scale(cls, scale: float = 1.0, **overrides: Any) -> Volumes:
@@ -115,6 +117,7 @@ class Volumes:
             channels=max(3, round(base.channels * slow)),
             messages=n(base.messages, 10),
             history_days=base.history_days,
+            thread_share=base.thread_share,
         )
         unknown = set(overrides) - {f.name for f in fields(cls)}
         if unknown:

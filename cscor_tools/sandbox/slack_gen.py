@@ -157,7 +157,7 @@ def generate_slack(data: SlackData, people: PeoplePool, volumes: Volumes, seed: 
             if rng.random() < 0.05:
                 message.edited = (author.id, min(now, at + rng.randint(60, 3600) * US))
         channel.add(message)
-        if message.user and rng.random() < 0.15:
+        if message.user and rng.random() < volumes.thread_share:
             for _ in range(rng.randint(1, 6)):
                 reply_at = free_ts(channel, min(now, at + rng.randint(30, 2 * 86_400) * US))
                 who = active[rng.randrange(len(active))]

@@ -150,3 +150,33 @@ def test_non_marketplace_terms_cap_history() -> None:
         again = http.post("conversations.history", data={"channel": channel})
         assert again.status_code == 429 and int(again.headers["Retry-After"]) > 1
         assert http.post("users.list").status_code == 200  # other methods are not Tier 1
+
+
+def test_tier_limits_are_per_method_and_compressed_in_time() -> None:
+    with Sandbox(seed=2, scale=0.02) as sb, client_for(sb, "slack") as http:
+        # Tier 2 at 6 times Slack's speed: 2 calls a second, a burst of 2
+        sb.configure(slack_tier_scale=6)
+        answers = [http.post("users.list") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].json() == {"ok": False, "error": "ratelimited"}
+        assert int(answers[2].headers["Retry-After"]) >= 1
+        assert http.post("team.info").status_code == 200  # another method, its own budget
+        assert http.post("conversations.list").status_code == 200
+
+
+def test_missing_scopes_name_the_scope_needed() -> None:
+    with Sandbox(seed=2, scale=0.1) as sb, client_for(sb, "slack") as http:
+        sb.configure(slack_missing_scopes=["channels:history", "users:read.email",
+                                           "groups:read"])
+        channel = next(c for c in http.post("conversations.list").json()["channels"]
+                       if c["is_member"] and not c["is_private"])
+        refused = http.post("conversations.history", data={"channel": channel["id"]}).json()
+        assert refused["ok"] is False and refused["error"] == "missing_scope"
+        assert refused["needed"] == "channels:history"
+        assert "channels:history" not in refused["provided"]
+        assert slack_problems(refused, "conversations.history", "default") == []
+        private = http.post("conversations.list", data={"types": "private_channel"}).json()
+        assert private["error"] == "missing_scope" and private["needed"] == "groups:read"
+        members = http.post("users.list").json()
+        assert slack_problems(members, "users.list") == []
+        assert not any("email" in m["profile"] for m in members["members"])

@@ -31,7 +31,7 @@ from cscor_tools.connectors.base import Page, Slice, Stream
 from cscor_tools.connectors.pagination import NextCursorPaginator, Walk
 from cscor_tools.connectors.slack.client import SlackChannelError
 from cscor_tools.connectors.slack.normalize import message_id, message_row
-from cscor_tools.connectors.slack.pacing import PAGE
+from cscor_tools.connectors.slack.pacing import PAGE, Budget
 from cscor_tools.errors import BadRequestError, UnexpectedResponseError
 from cscor_tools.records import ChangeSet, Cursor, Output, StreamState, Tombstone
 from cscor_tools.schema import utc_now
@@ -134,6 +134,8 @@ class MessagesStream(Stream):
              planned: Mapping[str, Sequence[Slice]] | None = None) -> list[Slice]:
         saved = (state.cursor or {}).get("channels") or {}
         pacing = self.connector.pacing
+        if (state.cursor or {}).get("budget") in tuple(Budget):
+            pacing.assume(Budget((state.cursor or {})["budget"]))
         slices = []
         for conversation in self.conversations():
             cid = conversation["id"]
@@ -335,7 +337,10 @@ class MessagesStream(Stream):
                 state_now.thread_count = prev.thread_count + progress.new_threads
                 state_now.reply_count = max(0, prev.reply_count + progress.new_replies)
             channels[cid] = state_now.to_dict()
-        return {"channels": channels}
+        budget = self.connector.pacing.budget
+        if budget is Budget.UNKNOWN:
+            budget = Budget((state.cursor or {}).get("budget") or Budget.UNKNOWN)
+        return {"channels": channels, "budget": str(budget)}
 
 
 def _records(stream: Stream, body: Any, key: str, method: str) -> list[dict[str, Any]]:

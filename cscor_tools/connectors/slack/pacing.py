@@ -8,8 +8,9 @@ Tier 4). Since 2025, apps that are not in the Slack Marketplace get one
 Which budget applies is not announced: it is learned from what Slack answers. A history or
 replies page that holds 15 messages or fewer while more follow, though we asked for 200, is
 the non-Marketplace budget; a page of more than 15 is not. Until one page has told, history
-and replies calls go one at a time at the smaller budget's pace, so that learning costs no
-429 (the first call goes at once, and usually tells). A 429 (with Retry-After)
+and replies calls go one at a time, at the smaller budget's pace or, when the last run learned
+the Marketplace budget, at that one's: learning costs no 429 (the first call goes at once,
+and usually tells), or one where the budget changed since the last run. A 429 (with Retry-After)
 holds back that method alone for as long as Slack asked, and slows it by 30% (it climbs back
 once refusals stop); a 429 before any page told is itself the answer. Other methods carry on.
 
@@ -58,6 +59,9 @@ NON_MARKETPLACE_PAGE = 15
 PAGE = 200
 #: the share of each budget we use
 SHARE = 0.95
+#: …and of a budget of one call a minute: a call that comes early there costs the whole
+#: minute (a 429 with Retry-After up to 60 s), one 10% late costs 6 s
+TIER1_SHARE = 0.9
 #: a refusal multiplies the pace by this; each quiet call after gives back a twentieth
 CUT = 0.7
 #: ETA reports at most this often (seconds)
@@ -83,7 +87,8 @@ class MethodPacer:
     Waiters are woken when their slot comes or when the pace changes (``pause`` or a
     budget learned), and take the next slot in turn. It measures how well it used the
     budget: the calls granted while someone was waiting, over the time someone was waiting,
-    is the rate it achieved when work was queued (``achieved``)."""
+    is the rate it achieved when work was queued (``achieved``): a call that waited was
+    bound by the budget from the call before it to its own."""
 
     def __init__(self, method: str, per_minute: float, scale: float, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -92,8 +97,6 @@ class MethodPacer:
         self._cond = threading.Condition()
         self._last: float | None = None
         self._paused_until = 0.0
-        self._waiting = 0
-        self._busy_since = 0.0
         self.calls = 0
         self.rate_limited = 0
         self.saturated_s = 0.0
@@ -105,7 +108,8 @@ class MethodPacer:
             self.per_minute = per_minute
             #: calls a second Slack allows (in this run's time)
             self.budget_per_s = per_minute * scale / 60.0
-            self.base_interval = 1.0 / (self.budget_per_s * SHARE)
+            share = TIER1_SHARE if per_minute <= NON_MARKETPLACE_PER_MINUTE else SHARE
+            self.base_interval = 1.0 / (self.budget_per_s * share)
             self.interval = self.base_interval
             self._cond.notify_all()  # waiters take the new spacing from the last call
 
@@ -115,20 +119,14 @@ class MethodPacer:
             start = now = self._clock()
             waited = False
             while self._slot() > now:
-                if not waited:
-                    waited = True
-                    if self._waiting == 0:
-                        self._busy_since = now
-                    self._waiting += 1
+                waited = True
                 self._cond.wait(self._slot() - now)
                 now = self._clock()
+            if waited and self._last is not None:
+                self.saturated_calls += 1
+                self.saturated_s += now - self._last
             self._last = now
             self.calls += 1
-            if waited:
-                self.saturated_calls += 1
-                self._waiting -= 1
-                if self._waiting == 0:
-                    self.saturated_s += now - self._busy_since
             return now - start
 
     def _slot(self) -> float:
@@ -154,7 +152,7 @@ class MethodPacer:
     def achieved(self) -> float | None:
         """The share of the budget used while work waited for it (None: never saturated)."""
         with self._cond:
-            if self.saturated_s <= 0 or self.saturated_calls < 2:
+            if self.saturated_s <= 0 or self.saturated_calls < 1:
                 return None
             return self.saturated_calls / (self.saturated_s * self.budget_per_s)
 
@@ -275,6 +273,13 @@ class Pacing:
         if method in HISTORY_METHODS and self.budget is Budget.UNKNOWN:
             self.decide(Budget.NON_MARKETPLACE, f"{method} was refused for rate (HTTP 429) "
                         "at a pace the Marketplace budget allows")
+
+    def assume(self, budget: Budget) -> None:
+        """Start from the budget the last run learned (still to be confirmed by a page:
+        calls go one at a time until then, at that budget's pace)."""
+        if budget is Budget.MARKETPLACE and self.budget is Budget.UNKNOWN:
+            for method in HISTORY_METHODS:
+                self.pacer(method).set_budget(TIER_PER_MINUTE[method], self.scale)
 
     def decide(self, budget: Budget, reason: str, *, page: bool = False) -> None:
         """Settle the budget; a page's evidence overrules a 429's, nothing overrules a page."""
