@@ -71,6 +71,9 @@ class Store(ABC):
             self._lock_migrations()
             self._execute(migrations.migrations_table_ddl(self.dialect))
             done = [r[0] for r in self._query('SELECT "name" FROM "cscor_migrations"')]
+            if done:  # a workspace of an older version: tables of newer entities first
+                for statement in migrations.missing_table_statements(self.dialect):
+                    self._execute(statement)
             for step in migrations.pending(done):
                 step.apply(self._execute, self.dialect)
                 self._execute(
@@ -79,6 +82,8 @@ class Store(ABC):
                 )
                 applied.append(step.name)
             for statement in migrations.missing_column_statements(self._columns(), self.dialect):
+                self._execute(statement)
+            for statement in migrations.index_statements(self.dialect):
                 self._execute(statement)
         return applied
 

@@ -1,7 +1,7 @@
 """Schema migrations: an ordered list of named steps, each recorded once in a table.
 
 Additive changes (a new entity, a new nullable column) need no step: after the named steps,
-``ensure_schema`` creates missing tables and adds missing columns from the schema definition.
+``Store.migrate`` creates missing tables (before the steps, so a step may index a new entity), adds missing columns and creates missing lookup indexes.
 Named steps are for what cannot be derived: renames, data moves, new constraints.
 """
 
@@ -109,3 +109,15 @@ def missing_column_statements(
             )
             statements.append(f'UPDATE {table} SET "seen_at" = "synced_at"')
     return statements
+
+
+def missing_table_statements(dialect: Dialect) -> list[str]:
+    """Every table of the schema, created where missing (an entity newer than the workspace):
+    named steps that index a new entity's table find it there."""
+    return create_statements(dialect)
+
+
+def index_statements(dialect: Dialect) -> list[str]:
+    """The lookup indexes, created where missing: a new entity or column gets its index on a
+    workspace that ran the step creating the others before it existed."""
+    return [s for s in privacy_statements(dialect) if s.startswith("CREATE INDEX IF NOT EXISTS")]
