@@ -1,7 +1,8 @@
 """Schema migrations: an ordered list of named steps, each recorded once in a table.
 
-Additive changes (a new entity, a new nullable column) need no step: after the named steps,
-``Store.migrate`` creates missing tables (before the steps, so a step may index a new entity), adds missing columns and creates missing lookup indexes.
+Additive changes (a new entity, a new nullable column) need no step: ``Store.migrate`` creates
+missing tables (before the steps, so a step may index a new entity), then adds missing columns
+and missing lookup indexes.
 Named steps are for what cannot be derived: renames, data moves, new constraints.
 """
 

@@ -23,7 +23,7 @@ def _as_an_older_version(store: Store) -> None:
                      "cscor_corrections"):
             store._execute(f'DROP TABLE "{name}"')
         store._execute('DELETE FROM "cscor_migrations" WHERE "name" = \'0004_privacy\'')
-        store._execute(f"DELETE FROM \"cscor_meta\" WHERE \"key\" = 'subject_key'")
+        store._execute("DELETE FROM \"cscor_meta\" WHERE \"key\" = 'subject_key'")
 
 
 def test_an_older_workspace_gets_new_tables_columns_and_steps(store_url: str) -> None:
