@@ -17,7 +17,7 @@ LAYERS = [
     {"connectors", "store", "formats", "minimize", "policies", "sandbox"},
     {
         "schema", "schema_render", "errors", "config", "records", "runs", "logs", "gc_tuning",
-        "_version",
+        "_version", "toml_lines",
     },
 ]
 # Within a layer, parts that must stay apart: connectors never touch the store or formats;

@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cscor_tools.errors import PolicyError
-from cscor_tools.minimize.policy import Action, Policy, Rule
+from cscor_tools.minimize.policy import Action, Policy, PolicyMistakes, Rule
 from cscor_tools.schema import ENTITIES, SCHEMA_VERSION, Entity, Field, FieldType, Privacy
 
 if TYPE_CHECKING:
@@ -136,90 +135,109 @@ def plan_policy(policy: Policy, entities: Iterable[str] | None = None) -> dict[s
     """Resolve ``policy`` for the given entities (all by default), checking every rule.
 
     Every field rule is checked against the whole schema, whichever entities are exported, so a
-    typo in a policy is caught on its first use rather than on the day its entity is exported.
+    typo in a policy is caught on its first use rather than on the day its entity is exported;
+    one PolicyError names every mistake found.
     """
     where = "built-in policy" if policy.origin == "builtin" else policy.origin
+    m = PolicyMistakes(where, policy.text)
     rules = policy.field_rules()
-    _check_rule_targets(rules, where)
-    _check_rows(policy, where)
+    _check_rule_targets(rules, m)
+    _check_rows(policy, m)
     names = list(entities) if entities is not None else list(ENTITIES)
-    plans = {name: _plan_entity(ENTITIES[name], policy, rules, where) for name in ENTITIES}
+    plans = {name: _plan_entity(ENTITIES[name], policy, rules, m) for name in ENTITIES}
+    m.raise_if_any()  # every mistake in one error, each with its key and line
     return {name: plans[name] for name in names}
 
 
-def _check_rule_targets(rules: dict[str, Rule], where: str) -> None:
+def _check_rule_targets(rules: dict[str, Rule], m: PolicyMistakes) -> None:
     for key in rules:
         ent_name, fname, *sub = key.split(".")
         if ent_name == "*":
             owners = [e for e in ENTITIES.values() if e.has_field(fname)]
             if not owners:
-                raise PolicyError(f"{where}: fields.{key!r}: no entity has a field {fname!r}")
+                m.add(("fields", key), f"no entity has a field {fname!r}")
+                continue
         else:
             if ent_name not in ENTITIES:
-                raise PolicyError(
-                    f"{where}: fields.{key!r}: unknown entity {ent_name!r} "
-                    f"(known: {', '.join(ENTITIES)})"
+                m.add(
+                    ("fields", key),
+                    f"unknown entity {ent_name!r} (known: {', '.join(ENTITIES)})",
                 )
+                continue
             ent = ENTITIES[ent_name]
             if not ent.has_field(fname):
-                raise PolicyError(
-                    f"{where}: fields.{key!r}: unknown field {fname!r} in entity {ent_name} "
-                    f"(fields: {', '.join(ent.column_names)})"
+                m.add(
+                    ("fields", key),
+                    f"unknown field {fname!r} in entity {ent_name} "
+                    f"(fields: {', '.join(ent.column_names)})",
                 )
+                continue
             owners = [ent]
         for ent in owners:
-            f = ent.field(fname)
-            if sub:
-                if f.type != FieldType.STRUCT:
-                    raise PolicyError(
-                        f"{where}: fields.{key!r}: {ent.name}.{fname} has no sub-fields"
-                    )
-                if sub[0] not in {s.name for s in f.fields}:
-                    raise PolicyError(
-                        f"{where}: fields.{key!r}: unknown sub-field {sub[0]!r} of {fname} "
-                        f"(sub-fields: {', '.join(s.name for s in f.fields)})"
-                    )
-            if fname == "id":
-                raise PolicyError(
-                    f"{where}: fields.{key!r}: ids follow `ids = \"keep\"|\"hash\"` under "
-                    "[policy], so that every foreign key changes with them"
-                )
-            if f.references and rules[key].action is not Action.DROP:
-                raise PolicyError(
-                    f"{where}: fields.{key!r}: {ent.name}.{fname} is a foreign key: it follows "
-                    "`ids` under [policy] so that joins keep working; a rule may only drop it"
-                )
+            reason = _target_problem(ent, fname, sub, rules[key])
+            if reason:
+                m.add(("fields", key), reason)
+                break
 
 
-def _check_rows(policy: Policy, where: str) -> None:
+def _target_problem(ent: Entity, fname: str, sub: list[str], rule: Rule) -> str | None:
+    """Why a field rule cannot name ``ent.fname[.sub]``, or None."""
+    f = ent.field(fname)
+    if sub:
+        if f.type != FieldType.STRUCT:
+            return f"{ent.name}.{fname} has no sub-fields"
+        if sub[0] not in {s.name for s in f.fields}:
+            return (
+                f"unknown sub-field {sub[0]!r} of {fname} "
+                f"(sub-fields: {', '.join(s.name for s in f.fields)})"
+            )
+    if fname == "id":
+        return (
+            'ids follow `ids = "keep"|"hash"` under [policy], so that every foreign key '
+            "changes with them"
+        )
+    if f.references and rule.action is not Action.DROP:
+        return (
+            f"{ent.name}.{fname} is a foreign key: it follows `ids` under [policy] so that "
+            "joins keep working; a rule may only drop it"
+        )
+    return None
+
+
+def _check_rows(policy: Policy, m: PolicyMistakes) -> None:
     for name in policy.rows.entities or ():
         if name not in ENTITIES:
-            raise PolicyError(
-                f"{where}: rows.entities: unknown entity {name!r} (known: {', '.join(ENTITIES)})"
+            m.add(
+                ("rows", "entities"),
+                f"unknown entity {name!r} (known: {', '.join(ENTITIES)})",
             )
     for name, values in policy.rows.status:
         ent = ENTITIES.get(name)
         if ent is None or not ent.has_field("status"):
             having = ", ".join(e.name for e in ENTITIES.values() if e.has_field("status"))
-            raise PolicyError(
-                f"{where}: rows.status.{name}: only entities with a status can be filtered "
-                f"by it ({having})"
+            m.add(
+                ("rows", "status", name),
+                f"only entities with a status can be filtered by it ({having})",
             )
+            continue
         allowed = ent.field("status").enum
         bad = [v for v in values if allowed and v not in allowed]
         if bad:
-            raise PolicyError(
-                f"{where}: rows.status.{name}: {bad[0]!r} is not a status of {name} "
-                f"({', '.join(allowed or ())})"
+            m.add(
+                ("rows", "status", name),
+                f"{bad[0]!r} is not a status of {name} "
+                f"({', '.join(allowed or ())})",
             )
 
 
-def _plan_entity(ent: Entity, policy: Policy, rules: dict[str, Rule], where: str) -> EntityPlan:
-    return EntityPlan(ent, tuple(_plan_field(ent, f, policy, rules, where) for f in ent.fields))
+def _plan_entity(
+    ent: Entity, policy: Policy, rules: dict[str, Rule], m: PolicyMistakes
+) -> EntityPlan:
+    return EntityPlan(ent, tuple(_plan_field(ent, f, policy, rules, m) for f in ent.fields))
 
 
 def _plan_field(
-    ent: Entity, f: Field, policy: Policy, rules: dict[str, Rule], where: str
+    ent: Entity, f: Field, policy: Policy, rules: dict[str, Rule], m: PolicyMistakes
 ) -> FieldPlan:
     if f.privacy is Privacy.SECRET:
         return FieldPlan(f, f.name, Action.DROP, rule="secret: never exported")
@@ -228,7 +246,7 @@ def _plan_field(
         if explicit is not None:  # only a drop of a foreign key gets here (checked above)
             return FieldPlan(f, f.name, Action.DROP, rule=f"fields.{explicit[0]}")
         return FieldPlan(f, f.name, policy.ids, rule="policy.ids")
-    plan = _from_rule(ent, f, f.name, explicit, policy, where)
+    plan = _from_rule(ent, f, f.name, explicit, policy, m)
     if f.type != FieldType.STRUCT or (not plan.kept and not _sub_rules(ent, f, rules)):
         return plan
     subs = []
@@ -238,7 +256,7 @@ def _plan_field(
         if sub.privacy is Privacy.SECRET:
             subs.append(FieldPlan(sub, path, Action.DROP, rule="secret: never exported"))
         elif own is not None:
-            subs.append(_from_rule(ent, sub, path, own, policy, where))
+            subs.append(_from_rule(ent, sub, path, own, policy, m))
         else:
             subs.append(_inherit(sub, path, plan))
     if all(s.action is Action.KEEP for s in subs) and plan.action is Action.KEEP:
@@ -275,13 +293,15 @@ def _from_rule(
     path: str,
     explicit: tuple[str, Rule] | None,
     policy: Policy,
-    where: str,
+    m: PolicyMistakes,
 ) -> FieldPlan:
+    """The plan of one field from its rule; a rule that cannot apply is a mistake (then: drop)."""
     if explicit is not None:
         key, own = explicit
         reason = not_applicable(own.action, own.opts, f)
         if reason:
-            raise PolicyError(f"{where}: fields.{key!r}: {reason} ({ent.name}.{path})")
+            m.add(("fields", key), f"{reason} ({ent.name}.{path})")
+            return FieldPlan(f, path, Action.DROP, rule=f"fields.{key}")
         return FieldPlan(f, path, own.action, own.options, f"fields.{key}")
     rule = policy.class_rule(f.privacy)
     if rule is None:
@@ -291,10 +311,12 @@ def _from_rule(
         return FieldPlan(f, path, rule.action, rule.options, f"classes.{f.privacy.value}")
     if rule.otherwise is not None:
         return FieldPlan(f, path, rule.otherwise, rule=f"classes.{f.privacy.value}.otherwise")
-    raise PolicyError(
-        f"{where}: classes.{f.privacy.value}: {reason} ({ent.name}.{path}); add "
-        f"`otherwise = \"drop\"` (or \"keep\") to the class rule, or a rule for {ent.name}.{path}"
+    m.add(
+        ("classes", f.privacy.value),
+        f"{reason} ({ent.name}.{path}); add `otherwise = \"drop\"` (or \"keep\") to the "
+        f"class rule, or a rule for {ent.name}.{path}",
     )
+    return FieldPlan(f, path, Action.DROP, rule=f"classes.{f.privacy.value}")
 
 
 def not_applicable(action: Action, options: dict[str, Any], f: Field) -> str | None:

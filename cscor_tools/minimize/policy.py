@@ -43,6 +43,7 @@ from typing import Any
 from cscor_tools.errors import PolicyError
 from cscor_tools.policies import BUILTIN
 from cscor_tools.schema import Privacy
+from cscor_tools.toml_lines import line_label
 
 
 class Action(StrEnum):
@@ -120,6 +121,8 @@ class Policy:
     rows: RowFilter = field(default_factory=RowFilter)
     #: "builtin" or the file the policy was read from
     origin: str = "builtin"
+    #: the file's TOML text, to name the line of a key in a later error
+    text: str | None = field(default=None, compare=False, repr=False)
 
     def class_rule(self, privacy: Privacy) -> Rule | None:
         return dict(self.classes).get(privacy)
@@ -160,10 +163,53 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class PolicyMistakes:
+    """Every mistake found in one policy, raised together as one PolicyError.
+
+    A mistake is a key path (``("fields", "clients.email", "style")``) and a reason; where the
+    policy's TOML text is known, each names the line of its key ("line ?" when it cannot be told).
+    """
+
+    def __init__(self, where: str, text: str | None = None) -> None:
+        self.where = where
+        self.text = text
+        self.found: list[tuple[tuple[str, ...], str]] = []
+
+    def add(self, path: tuple[str, ...], reason: str) -> None:
+        self.found.append((path, reason))
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def lines(self) -> list[str]:
+        out = []
+        for path, reason in self.found:
+            label = _label(path)
+            prefix = f"{line_label(self.text, path)}: " if self.text is not None else ""
+            out.append(f"{prefix}{label}: {reason}" if label else f"{prefix}{reason}")
+        return out
+
+    def raise_if_any(self) -> None:
+        lines = self.lines()
+        if len(lines) == 1:
+            raise PolicyError(f"{self.where}: {lines[0]}")
+        if lines:
+            listed = "\n".join(f"  {line}" for line in lines)
+            raise PolicyError(f"{self.where}: {len(lines)} mistakes:\n{listed}")
+
+
+def _label(path: tuple[str, ...]) -> str:
+    """A key path as the user reads it: ``fields.'clients.email'.style``, ``rows.since``."""
+    if len(path) > 1 and path[0] == "fields":
+        return ".".join((path[0], repr(path[1]), *path[2:]))
+    return ".".join(path)
+
+
 def load_policy(name_or_path: str | os.PathLike[str] | Policy) -> Policy:
     """A built-in policy by name, or a custom one from a TOML file (validated shape).
 
-    Raises PolicyError naming the file, the key and the reason when the policy is wrong.
+    Raises PolicyError naming the file and, one per line, every wrong key with its line and
+    the reason.
     """
     if isinstance(name_or_path, Policy):
         return name_or_path
@@ -177,59 +223,71 @@ def load_policy(name_or_path: str | os.PathLike[str] | Policy) -> Policy:
             "a custom policy is a path to a .toml file"
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        data = tomllib.loads(source)
     except FileNotFoundError:
         raise PolicyError(f"{path}: policy file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-    return parse_policy(data, origin=str(path))
+    return parse_policy(data, origin=str(path), text=source)
 
 
-def parse_policy(data: Mapping[str, Any], *, origin: str = "builtin") -> Policy:
-    """A Policy from parsed TOML; ``origin`` names the file in every error."""
+def parse_policy(
+    data: Mapping[str, Any], *, origin: str = "builtin", text: str | None = None
+) -> Policy:
+    """A Policy from parsed TOML; ``origin`` names the file and ``text`` (its TOML) the lines.
+
+    Every mistake of shape is collected before one PolicyError lists them all.
+    """
     where = "built-in policy" if origin == "builtin" else origin
-    _only(data, _TOP_KEYS, where, "")
-    head = _table(data, "policy", where)
-    _only(head, _POLICY_KEYS, where, "policy.")
+    m = PolicyMistakes(where, text)
+    _only(data, _TOP_KEYS, m, ())
+    head = _table(data, "policy", m)
+    _only(head, _POLICY_KEYS, m, ("policy",))
     name = head.get("name", Path(origin).stem if origin != "builtin" else None)
     if not isinstance(name, str) or not name:
-        raise PolicyError(f"{where}: policy.name: give the policy a name")
-    base = _base(head.get("extends"), where, name)
-    description = _string(head, "description", where, "policy.") or base.description
+        m.add(("policy", "name"), "give the policy a name")
+        name = "?"
+    base = _base(head.get("extends"), m, name)
+    description = _string(head, "description", m, "policy") or base.description
     ids = base.ids
     if "ids" in head:
-        ids = _action(head["ids"], where, "policy.ids")
-        if ids not in (Action.KEEP, Action.HASH):
-            raise PolicyError(
-                f"{where}: policy.ids: must be \"keep\" or \"hash\", not {ids.value!r}"
-            )
+        given = _action(head["ids"], m, ("policy", "ids"))
+        if given is not None and given not in (Action.KEEP, Action.HASH):
+            m.add(("policy", "ids"), f"must be \"keep\" or \"hash\", not {given.value!r}")
+        elif given is not None:
+            ids = given
     classes = dict(base.classes)
-    for key, raw in _table(data, "classes", where).items():
+    for key, raw in _table(data, "classes", m).items():
         try:
             privacy = Privacy(key)
         except ValueError:
             known = ", ".join(p.value for p in Privacy if p is not Privacy.SECRET)
-            raise PolicyError(
-                f"{where}: classes.{key}: unknown privacy class (known: {known})"
-            ) from None
-        rule = _rule(raw, where, f"classes.{key}", class_rule=True)
+            m.add(("classes", key), f"unknown privacy class (known: {known})")
+            continue
+        rule = _rule(raw, m, ("classes", key), class_rule=True)
         if privacy is Privacy.SECRET:
-            if rule.action is not Action.DROP:
-                raise PolicyError(
-                    f"{where}: classes.secret: secret fields never leave the workspace under "
-                    "any policy; remove this rule"
+            if rule is not None and rule.action is not Action.DROP:
+                m.add(
+                    ("classes", "secret"),
+                    "secret fields never leave the workspace under any policy; remove this rule",
                 )
             continue
-        classes[privacy] = rule
+        if rule is not None:
+            classes[privacy] = rule
     fields = dict(base.fields)
-    for key, raw in _table(data, "fields", where).items():
+    for key, raw in _table(data, "fields", m).items():
         if not isinstance(key, str) or key.count(".") not in (1, 2) or "" in key.split("."):
-            raise PolicyError(
-                f"{where}: fields.{key!r}: a field is named \"entity.field\", "
-                "\"entity.field.subfield\" or \"*.field\""
+            m.add(
+                ("fields", key),
+                "a field is named \"entity.field\", \"entity.field.subfield\" or \"*.field\"",
             )
-        fields[key] = _rule(raw, where, f"fields.{key!r}", class_rule=False)
-    rows = _rows(_table(data, "rows", where), base.rows, where)
+            continue
+        rule = _rule(raw, m, ("fields", key), class_rule=False)
+        if rule is not None:
+            fields[key] = rule
+    rows = _rows(_table(data, "rows", m), base.rows, m)
+    m.raise_if_any()
     return Policy(
         name=name,
         description=description,
@@ -238,28 +296,39 @@ def parse_policy(data: Mapping[str, Any], *, origin: str = "builtin") -> Policy:
         fields=tuple(sorted(fields.items())),
         rows=rows,
         origin=origin,
+        text=text,
     )
 
 
-def _base(extends: Any, where: str, name: str) -> Policy:
+def _base(extends: Any, m: PolicyMistakes, name: str) -> Policy:
     if extends is None:
         return Policy(name=name)
     if not isinstance(extends, str) or extends not in BUILTIN:
-        raise PolicyError(
-            f"{where}: policy.extends: {extends!r} is not a built-in policy "
-            f"(built-in: {', '.join(BUILTIN)})"
+        m.add(
+            ("policy", "extends"),
+            f"{extends!r} is not a built-in policy (built-in: {', '.join(BUILTIN)})",
         )
+        return Policy(name=name)
     return load_policy(extends)
 
 
-def _rule(raw: Any, where: str, key: str, *, class_rule: bool) -> Rule:
+def _rule(
+    raw: Any, m: PolicyMistakes, key: tuple[str, ...], *, class_rule: bool
+) -> Rule | None:
+    """The rule at ``key``, or None after adding its mistakes (all of them) to ``m``."""
     if isinstance(raw, str):
-        return Rule(_action(raw, where, key))
+        action = _action(raw, m, key)
+        return Rule(action) if action is not None else None
     if not isinstance(raw, Mapping):
-        raise PolicyError(f"{where}: {key}: give an action name or a table with `action = …`")
+        m.add(key, "give an action name or a table with `action = …`")
+        return None
     if "action" not in raw:
-        raise PolicyError(f"{where}: {key}: the table has no `action`")
-    action = _action(raw["action"], where, f"{key}.action")
+        m.add(key, "the table has no `action`")
+        return None
+    before = len(m.found)
+    action = _action(raw["action"], m, (*key, "action"))
+    if action is None:
+        return None
     allowed = dict(ACTION_OPTIONS[action])
     options: dict[str, Any] = {}
     otherwise: Action | None = None
@@ -268,70 +337,74 @@ def _rule(raw: Any, where: str, key: str, *, class_rule: bool) -> Rule:
             continue
         if opt == "otherwise":
             if not class_rule:
-                raise PolicyError(
-                    f"{where}: {key}.otherwise: only class rules have a fallback; a field rule "
-                    "must apply to its field"
+                m.add(
+                    (*key, "otherwise"),
+                    "only class rules have a fallback; a field rule must apply to its field",
                 )
-            otherwise = _action(value, where, f"{key}.otherwise")
-            if otherwise not in FALLBACK_ACTIONS:
-                raise PolicyError(f"{where}: {key}.otherwise: must be \"keep\" or \"drop\"")
+                continue
+            otherwise = _action(value, m, (*key, "otherwise"))
+            if otherwise is not None and otherwise not in FALLBACK_ACTIONS:
+                m.add((*key, "otherwise"), "must be \"keep\" or \"drop\"")
             continue
         if opt not in allowed:
             accepted = ", ".join(allowed) or "none"
-            raise PolicyError(
-                f"{where}: {key}.{opt}: unknown option for {action.value} (accepted: {accepted})"
-            )
+            m.add((*key, opt), f"unknown option for {action.value} (accepted: {accepted})")
+            continue
         choices = allowed[opt]
         if choices is not None and value not in choices:
-            raise PolicyError(
-                f"{where}: {key}.{opt}: {value!r} is not one of {', '.join(choices)}"
-            )
+            m.add((*key, opt), f"{value!r} is not one of {', '.join(choices)}")
+            continue
         if opt in ("keep", "length") and (
             not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 16
         ):
-            raise PolicyError(f"{where}: {key}.{opt}: must be a whole number from 1 to 16")
+            m.add((*key, opt), "must be a whole number from 1 to 16")
+            continue
         options[opt] = value
     if action is Action.MASK and "keep" in options and options.get("style", "digits") != "digits":
-        raise PolicyError(f"{where}: {key}.keep: only the digits mask keeps digits")
+        m.add((*key, "keep"), "only the digits mask keeps digits")
     if action is Action.GENERALIZE and ("length" in options) != (options.get("to") == "prefix"):
-        raise PolicyError(
-            f"{where}: {key}: generalize to a prefix needs `length`, and only it takes one"
-        )
+        m.add(key, "generalize to a prefix needs `length`, and only it takes one")
+    if len(m.found) > before:
+        return None
     return Rule(action, tuple(sorted(options.items())), otherwise)
 
 
-def _action(raw: Any, where: str, key: str) -> Action:
+def _action(raw: Any, m: PolicyMistakes, key: tuple[str, ...]) -> Action | None:
     try:
         return Action(raw)
     except ValueError:
         known = ", ".join(a.value for a in Action)
-        raise PolicyError(f"{where}: {key}: unknown action {raw!r} (known: {known})") from None
+        m.add(key, f"unknown action {raw!r} (known: {known})")
+        return None
 
 
-def _rows(raw: Mapping[str, Any], base: RowFilter, where: str) -> RowFilter:
-    _only(raw, _ROW_KEYS, where, "rows.")
+def _rows(raw: Mapping[str, Any], base: RowFilter, m: PolicyMistakes) -> RowFilter:
+    _only(raw, _ROW_KEYS, m, ("rows",))
     out = base
     if "entities" in raw:
         names = raw["entities"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
-            raise PolicyError(f"{where}: rows.entities: give a non-empty list of entity names")
-        out = replace(out, entities=tuple(names))
+            m.add(("rows", "entities"), "give a non-empty list of entity names")
+        else:
+            out = replace(out, entities=tuple(names))
     if "since" in raw:
-        out = replace(out, since=_moment(raw["since"], where, "rows.since"))
+        out = replace(out, since=_moment(raw["since"], m, ("rows", "since")))
     if "until" in raw:
-        out = replace(out, until=_moment(raw["until"], where, "rows.until"))
+        out = replace(out, until=_moment(raw["until"], m, ("rows", "until")))
     if out.since and out.until and out.since >= out.until:
-        raise PolicyError(f"{where}: rows: since must be before until")
+        m.add(("rows",), "since must be before until")
     if "status" in raw:
         table = raw["status"]
         if not isinstance(table, Mapping):
-            raise PolicyError(f"{where}: rows.status: a table of entity = [statuses]")
+            m.add(("rows", "status"), "a table of entity = [statuses]")
+            return out
         status = dict(base.status)
         for ent, values in table.items():
             if not isinstance(values, list) or not values or not all(
                 isinstance(v, str) for v in values
             ):
-                raise PolicyError(f"{where}: rows.status.{ent}: a non-empty list of strings")
+                m.add(("rows", "status", ent), "a non-empty list of strings")
+                continue
             status[ent] = tuple(values)
         out = replace(out, status=tuple(sorted(status.items())))
     return out
@@ -356,30 +429,32 @@ def parse_moment(value: Any) -> datetime:
     raise ValueError(f"{value!r} is not a date")
 
 
-def _moment(value: Any, where: str, key: str) -> datetime:
+def _moment(value: Any, m: PolicyMistakes, key: tuple[str, ...]) -> datetime | None:
     try:
         return parse_moment(value)
     except ValueError as exc:
-        raise PolicyError(f"{where}: {key}: {exc}") from None
+        m.add(key, str(exc))
+        return None
 
 
-def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+def _table(data: Mapping[str, Any], key: str, m: PolicyMistakes) -> Mapping[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
-        raise PolicyError(f"{where}: {key}: must be a table")
+        m.add((key,), "must be a table")
+        return {}
     return value
 
 
-def _string(data: Mapping[str, Any], key: str, where: str, prefix: str) -> str | None:
+def _string(data: Mapping[str, Any], key: str, m: PolicyMistakes, table: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
-        raise PolicyError(f"{where}: {prefix}{key}: must be a string")
+        m.add((table, key), "must be a string")
+        return None
     return value
 
 
-def _only(data: Mapping[str, Any], allowed: set[str], where: str, prefix: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise PolicyError(
-            f"{where}: {prefix}{unknown[0]}: unknown key (known: {', '.join(sorted(allowed))})"
-        )
+def _only(
+    data: Mapping[str, Any], allowed: set[str], m: PolicyMistakes, table: tuple[str, ...]
+) -> None:
+    for key in sorted(set(data) - allowed):
+        m.add((*table, key), f"unknown key (known: {', '.join(sorted(allowed))})")
