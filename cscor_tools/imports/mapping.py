@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.imports.codes import fold
+from cscor_tools.toml_lines import line_label
 
 _TOP_KEYS = {
     "entity", "source", "key", "timezone", "date_formats", "money", "decimal",
@@ -86,110 +88,178 @@ class ColumnMapping:
 
 
 def load_mapping(path: str | os.PathLike[str]) -> ColumnMapping:
-    """Read and check a TOML mapping file; RejectedInputError names the file and the key."""
+    """Read and check a TOML mapping file.
+
+    One RejectedInputError names the file and every mistake in it, one per line, each with its
+    key and the line of the file where the key is written ("line ?" where that cannot be told).
+    """
     where = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+        text = Path(path).read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except OSError as exc:
         raise RejectedInputError(f"cannot read the mapping file: {exc.strerror}",
                                  file=where) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RejectedInputError(f"not a valid TOML file: {exc}", file=where) from None
-    return parse_mapping(data, where)
+    return parse_mapping(data, where, text=text)
 
 
-def _fail(where: str | None, key: str, reason: str) -> RejectedInputError:
-    return RejectedInputError(reason, file=where, field=key)
+class _Mistakes:
+    """The mistakes found in one mapping, raised together as one RejectedInputError."""
+
+    def __init__(self, where: str | None, text: str | None) -> None:
+        self.where = where
+        self.text = text
+        self.found: list[tuple[tuple[str, ...], str]] = []
+
+    def add(self, path: tuple[str, ...], reason: str) -> None:
+        self.found.append((path, reason))
+
+    def _line(self, path: tuple[str, ...]) -> str:
+        return f"{line_label(self.text, path)}: " if self.text is not None else ""
+
+    def raise_if_any(self) -> None:
+        if len(self.found) == 1:
+            (path, reason), = self.found
+            raise RejectedInputError(f"{self._line(path)}{reason}", file=self.where,
+                                     field=".".join(path))
+        if self.found:
+            listed = "\n".join(
+                f"  {self._line(path)}field {'.'.join(path)!r}: {reason}"
+                for path, reason in self.found
+            )
+            raise RejectedInputError(
+                f"{len(self.found)} mistakes in the mapping file:\n{listed}", file=self.where
+            )
 
 
-def _strings(where: str | None, key: str, value: Any) -> tuple[str, ...]:
+class _Invalid(Exception):
+    """One value is wrong: its reason, added to the mistakes by the caller that knows the key."""
+
+
+def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise _fail(where, key, "expected a string or a list of strings")
+    raise _Invalid("expected a string or a list of strings")
 
 
-def _text(where: str | None, key: str, value: Any, choices: tuple[str, ...] = ()) -> str:
+def _text(value: Any, choices: tuple[str, ...] = ()) -> str:
     if not isinstance(value, str) or (choices and value not in choices):
         allowed = f" ({', '.join(choices)})" if choices else ""
-        raise _fail(where, key, f"expected a string{allowed}")
+        raise _Invalid(f"expected a string{allowed}")
     return value
 
 
-def _check_formats(where: str | None, key: str, formats: tuple[str, ...]) -> None:
+def _nonempty(value: Any) -> str:
+    text = _text(value).strip()
+    if not text:
+        raise _Invalid("must not be empty")
+    return text
+
+
+def _timezone(value: Any) -> str:
+    tz = _text(value)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(f"unknown time zone {tz!r}") from None
+    return tz
+
+
+def _formats(value: Any) -> tuple[str, ...]:
+    formats = _strings(value)
     sample = datetime(2001, 2, 3, 4, 5, 6)
     for fmt in formats:
         try:
             datetime.strptime(sample.strftime(fmt), fmt)
         except ValueError as exc:
-            raise _fail(where, key, f"invalid date format {fmt!r}: {exc}") from None
+            raise _Invalid(f"invalid date format {fmt!r}: {exc}") from None
+    return formats
 
 
-def parse_mapping(data: dict[str, Any], where: str | None = None) -> ColumnMapping:
-    """A ColumnMapping from already-parsed TOML (or a dict built in Python)."""
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        expected = ", ".join(sorted(_TOP_KEYS))
-        raise _fail(where, unknown[0], f"unknown key; expected one of {expected}")
+def _money(value: Any) -> str:
+    return _text(value, ("minor", "major"))
+
+
+def _separator(value: Any) -> str:
+    sep = _text(value)
+    if not sep:
+        raise _Invalid("must not be empty")
+    return sep
+
+
+def _folded(value: Any) -> frozenset[str]:
+    return frozenset(fold(h) for h in _strings(value))
+
+
+#: each top-level key that holds a value, and how that value is read and checked
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "entity": _text,
+    "source": _nonempty,
+    "key": _strings,
+    "timezone": _timezone,
+    "date_formats": _formats,
+    "money": _money,
+    "decimal": lambda v: _text(v, ("auto", ".", ",")),
+    "list_separator": _separator,
+    "required": _strings,
+    "ignore": _folded,
+}
+
+
+def parse_mapping(
+    data: dict[str, Any], where: str | None = None, *, text: str | None = None
+) -> ColumnMapping:
+    """A ColumnMapping from already-parsed TOML (or a dict built in Python).
+
+    ``text``, the file's TOML, lets each mistake name its line; all mistakes are reported at once.
+    """
+    m = _Mistakes(where, text)
+    for key in sorted(set(data) - _TOP_KEYS):
+        m.add((key,), f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
     kw: dict[str, Any] = {"path": where}
-    if "entity" in data:
-        kw["entity"] = _text(where, "entity", data["entity"])
-    if "source" in data:
-        source = _text(where, "source", data["source"]).strip()
-        if not source:
-            raise _fail(where, "source", "must not be empty")
-        kw["source"] = source
-    if "key" in data:
-        kw["key"] = _strings(where, "key", data["key"])
-    if "timezone" in data:
-        tz = _text(where, "timezone", data["timezone"])
+    for key, read in _READERS.items():
+        if key in data:
+            try:
+                kw[key] = read(data[key])
+            except _Invalid as exc:
+                m.add((key,), str(exc))
+    kw["columns"] = {}
+    columns = _table(data, "columns", "expected a table of heading = field", m)
+    for heading, target in columns.items():
         try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise _fail(where, "timezone", f"unknown time zone {tz!r}") from None
-        kw["timezone"] = tz
-    if "date_formats" in data:
-        kw["date_formats"] = _strings(where, "date_formats", data["date_formats"])
-        _check_formats(where, "date_formats", kw["date_formats"])
-    if "money" in data:
-        kw["money"] = _text(where, "money", data["money"], ("minor", "major"))
-    if "decimal" in data:
-        kw["decimal"] = _text(where, "decimal", data["decimal"], ("auto", ".", ","))
-    if "list_separator" in data:
-        sep = _text(where, "list_separator", data["list_separator"])
-        if not sep:
-            raise _fail(where, "list_separator", "must not be empty")
-        kw["list_separator"] = sep
-    if "required" in data:
-        kw["required"] = _strings(where, "required", data["required"])
-    if "ignore" in data:
-        kw["ignore"] = frozenset(fold(h) for h in _strings(where, "ignore", data["ignore"]))
-    columns = data.get("columns", {})
-    if not isinstance(columns, dict):
-        raise _fail(where, "columns", "expected a table of heading = field")
-    kw["columns"] = {
-        fold(h): _text(where, f"columns.{h}", target).strip() for h, target in columns.items()
-    }
-    constants = data.get("constants", {})
-    if not isinstance(constants, dict):
-        raise _fail(where, "constants", "expected a table of field = value")
-    kw["constants"] = dict(constants)
-    fields = data.get("fields", {})
-    if not isinstance(fields, dict):
-        raise _fail(where, "fields", "expected tables [fields.NAME]")
-    options: dict[str, FieldOptions] = {}
-    for name, spec in fields.items():
+            kw["columns"][fold(heading)] = _text(target).strip()
+        except _Invalid as exc:
+            m.add(("columns", heading), str(exc))
+    kw["constants"] = dict(_table(data, "constants", "expected a table of field = value", m))
+    kw["fields"] = {}
+    for name, spec in _table(data, "fields", "expected tables [fields.NAME]", m).items():
         if not isinstance(spec, dict):
-            raise _fail(where, f"fields.{name}", "expected a table")
-        bad = sorted(set(spec) - _FIELD_KEYS)
-        if bad:
-            raise _fail(where, f"fields.{name}.{bad[0]}", "unknown key (formats, money)")
-        formats = _strings(where, f"fields.{name}.formats", spec.get("formats", []))
-        _check_formats(where, f"fields.{name}.formats", formats)
-        money = spec.get("money")
-        if money is not None:
-            money = _text(where, f"fields.{name}.money", money, ("minor", "major"))
-        options[name] = FieldOptions(formats, money)
-    kw["fields"] = options
+            m.add(("fields", name), "expected a table")
+            continue
+        for bad in sorted(set(spec) - _FIELD_KEYS):
+            m.add(("fields", name, bad), "unknown key (formats, money)")
+        options = FieldOptions()
+        try:
+            options = replace(options, formats=_formats(spec.get("formats", [])))
+        except _Invalid as exc:
+            m.add(("fields", name, "formats"), str(exc))
+        if spec.get("money") is not None:
+            try:
+                options = replace(options, money=_money(spec["money"]))
+            except _Invalid as exc:
+                m.add(("fields", name, "money"), str(exc))
+        kw["fields"][name] = options
+    m.raise_if_any()
     return ColumnMapping(**kw)
+
+
+def _table(data: dict[str, Any], key: str, reason: str, m: _Mistakes) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        m.add((key,), reason)
+        return {}
+    return value

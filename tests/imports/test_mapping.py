@@ -167,3 +167,84 @@ def test_minor_units_hint(sqlite_store: Store, tmp_path: Path) -> None:
     (tmp_path / "invoices.csv").write_text("number,total,currency\nA,12.50,eur\n")
     result = import_file(tmp_path / "invoices.csv", store=sqlite_store)
     assert "minor units" in result.files[0].messages[0]
+
+
+THREE_MISTAKES = """\
+entity = "clients"
+timezone = "Mars/Olympus"
+colour = "red"
+
+[columns]
+"Kunde" = "name"
+
+[fields.created_at]
+formats = ["%d.%m.%Y"]
+money = "cents"
+"""
+
+
+def test_every_mistake_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(THREE_MISTAKES)
+    with pytest.raises(RejectedInputError) as caught:
+        load_mapping(path)
+    first, *mistakes = str(caught.value).splitlines()
+    assert first == f"{path}: 3 mistakes in the mapping file:"
+    assert [m.split(": ")[:2] for m in mistakes] == [
+        ["  line 3", "field 'colour'"],
+        ["  line 2", "field 'timezone'"],
+        ["  line 10", "field 'fields.created_at.money'"],
+    ]
+    assert "unknown time zone 'Mars/Olympus'" in mistakes[1]
+    assert "expected a string (minor, major)" in mistakes[2]
+
+
+def test_one_mistake_is_named_alone_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('entity = "clients"\n\n[columns]\n"Kunde" = 3\n')
+    with pytest.raises(RejectedInputError) as caught:
+        load_mapping(path)
+    assert caught.value.field == "columns.Kunde"
+    assert str(caught.value) == f"{path}: field 'columns.Kunde': line 4: expected a string"
+
+
+def test_a_key_not_found_in_the_text_is_on_line_unknown(tmp_path: Path) -> None:
+    # an array of tables is not looked up: its line is not guessed
+    path = tmp_path / "m.toml"
+    path.write_text('entity = "clients"\n[[fields.total]]\nmoney = "major"\n')
+    with pytest.raises(RejectedInputError) as caught:
+        load_mapping(path)
+    assert caught.value.reason == "line ?: expected a table"
+    # a dotted key at the top is found on its line
+    path.write_text('entity = "clients"\nfields.total = {money = "cents"}\n')
+    with pytest.raises(RejectedInputError) as caught:
+        load_mapping(path)
+    assert caught.value.reason.startswith("line 2: ")
+
+
+def test_a_valid_mapping_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(THREE_MISTAKES.replace('colour = "red"\n', "")
+                    .replace("Mars/Olympus", "Europe/Berlin").replace('"cents"', '"major"'))
+    mapping = load_mapping(path)
+    assert mapping.timezone == "Europe/Berlin" and mapping.columns == {"kunde": "name"}
+    assert mapping.field_options("created_at").formats == ("%d.%m.%Y",)
+    assert mapping.money_major("created_at")
+
+
+def test_cli_names_every_mapping_mistake_and_exits_7(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cscor_tools.cli import cli
+    from cscor_tools.errors import ExitCode
+
+    (tmp_path / "m.toml").write_text(THREE_MISTAKES)
+    (tmp_path / "clients.csv").write_text("Kunde,email\nA,a@example.com\n")
+    result = CliRunner().invoke(
+        cli, ["import", str(tmp_path / "clients.csv"), "--map", str(tmp_path / "m.toml")],
+        env={"CSCOR_WORKSPACE": str(tmp_path / "w.db")},
+    )
+    assert result.exit_code == ExitCode.REJECTED_INPUT
+    assert "3 mistakes in the mapping file" in result.output
+    assert all(f"line {n}:" in result.output for n in (2, 3, 10))
+    assert "Traceback" not in result.output
