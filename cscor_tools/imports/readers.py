@@ -368,6 +368,9 @@ def open_jsonl(source: Source, encoding: str | None = None) -> Table:
                 except ValueError as exc:
                     yield n, None, line.rstrip("\r\n"), f"invalid JSON: {exc}"
                     continue
+                except RecursionError:
+                    yield n, None, line[:200], "JSON nested too deeply to read"
+                    continue
                 if not isinstance(obj, dict):
                     yield n, None, obj, "not a JSON object"
                     continue
@@ -422,6 +425,9 @@ def _json_elements(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:
                         f"invalid JSON in element {index + 1}: {exc.msg}", file=name,
                         row=index + 1,
                     ) from None
+            except RecursionError:
+                raise RejectedInputError(f"element {index + 1} is JSON nested too deeply to "
+                                         "read", file=name, row=index + 1) from None
             fill()
         index += 1
         yield index, value

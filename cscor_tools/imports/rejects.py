@@ -15,6 +15,7 @@ spreadsheet reads it as a number, not a formula.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import os
@@ -35,6 +36,24 @@ _DIR_MODE = 0o700
 def default_rejects_path(path: Path) -> Path:
     """``clients.csv`` → ``clients.rejects.csv``, beside the input."""
     return path.with_name(f"{path.stem}.rejects{path.suffix}")
+
+
+def _escape_or_restore(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """surrogateescape where it applies (bytes read undecoded), backslashreplace otherwise."""
+    if isinstance(exc, UnicodeEncodeError) and all(
+            "\udc80" <= c <= "\udcff" for c in exc.object[exc.start:exc.end]):
+        return _SURROGATEESCAPE(exc)
+    return _BACKSLASHREPLACE(exc)
+
+
+def _unicode(encoding: str | None) -> bool:
+    return (encoding or "utf-8").lower().replace("_", "-").startswith("utf")
+
+
+_SURROGATEESCAPE = codecs.lookup_error("surrogateescape")
+_BACKSLASHREPLACE = codecs.lookup_error("backslashreplace")
+_ERRORS = "cscor-rejects"
+codecs.register_error(_ERRORS, _escape_or_restore)
 
 
 def reason_text(field: str | None, reason: str) -> str:
@@ -68,7 +87,9 @@ class RejectsWriter:
         elif fmt in ("json", "jsonl"):
             record = {**raw} if isinstance(raw, dict) else {"_value": raw}
             record["_row"], record["_reason"] = row, why
-            text = json.dumps(record, ensure_ascii=False, default=str)
+            # JSON's own escapes where the file's encoding cannot hold every character
+            text = json.dumps(record, ensure_ascii=not _unicode(self.table.encoding),
+                              default=str)
             assert self._file is not None
             if fmt == "json":
                 self._file.write(("[\n" if self.count == 1 else ",\n") + text)
@@ -96,9 +117,10 @@ class RejectsWriter:
                 self._schema = schema
                 return
             encoding = self.table.encoding or "utf-8"
-            # surrogateescape: bytes a UTF-8 file held that were not UTF-8 go back as they were
+            # bytes a file held that were not of its encoding go back as they were; a
+            # character the encoding cannot hold (a reason quoting one) as an escape
             self._file = os.fdopen(_create_private(self.path), "w", encoding=encoding,
-                                   errors="surrogateescape", newline="")
+                                   errors=_ERRORS, newline="")
             if fmt == "csv":
                 self._csv = csv.writer(self._file, delimiter=self.table.delimiter or ",")
                 self._csv.writerow(_safe_cells([*self.table.columns, "_row", "_reason"]))
