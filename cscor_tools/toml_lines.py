@@ -16,6 +16,7 @@ from dataclasses import dataclass
 _KEY_PART = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")
 _HEADER = re.compile(r"^\s*\[(?!\[)(.*?)\]\s*(?:#.*)?$")
 _ASSIGN = re.compile(r"^\s*(.+?)\s*=")
+_MULTILINE = re.compile(r'"""|\'\'\'')
 
 
 def _dotted(text: str) -> tuple[str, ...] | None:
@@ -54,9 +55,16 @@ def _sections(text: str) -> list[_Section]:
     header: tuple[str, ...] | None = ()
     start = 0
     keys: list[tuple[tuple[str, ...], int]] = []
+    closer: str | None = None  # inside a multi-line string: lines are text, not keys or headers
     for number, line in enumerate(text.splitlines(), 1):
+        opened = closer is not None
+        for quotes in _MULTILINE.findall(line):
+            if closer is None:
+                closer = quotes
+            elif quotes == closer:
+                closer = None
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+        if opened or not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith("["):
             if header is not None:
