@@ -1,10 +1,13 @@
 """Stripe's HTTP surface under ``/v1/``: auth, versioning, list parameters and error bodies.
 
-Reads only: customers, invoices (and their lines), charges, payment intents, invoice payments
-and events, each listed and retrieved by id. Parameter names come from Stripe's OpenAPI spec
-(the 2022 copy in shared/specs, for the list endpoints that have not changed since); an
-unknown parameter is refused with Stripe's ``parameter_unknown`` error, so a typo in a connector
-shows here rather than against the real API.
+Reads only: the account, customers, invoices (and their lines), charges, payment intents,
+invoice payments and events, each listed and retrieved by id. ``expand[]`` takes every path the
+spec's ``x-expandableFields`` allow (:mod:`stripe_expandable`): an id the sandbox keeps expands to
+its object, a list it does not keep (a customer's ``sources``) to an empty list, an unset
+reference stays null; a path the spec does not allow is refused. Parameter names come from
+Stripe's OpenAPI spec (the 2022 copy in shared/specs, for the list endpoints that have not changed
+since); an unknown parameter is refused with Stripe's ``parameter_unknown`` error, so a typo in a
+connector shows here rather than against the real API.
 """
 
 from __future__ import annotations
@@ -19,14 +22,13 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from cscor_tools.sandbox.collection import Collection, CreatedRange, Page, paginate_sequence
+from cscor_tools.sandbox.stripe_account import account_json
 from cscor_tools.sandbox.stripe_data import StripeData
+from cscor_tools.sandbox.stripe_expandable import EXPANDABLE, Kind
 from cscor_tools.sandbox.stripe_records import (
-    Charge,
     Customer,
     Event,
     Invoice,
-    InvoicePayment,
-    PaymentIntent,
 )
 from cscor_tools.sandbox.stripe_render import deleted_json, line_text
 from cscor_tools.sandbox.template import dumps
@@ -64,27 +66,60 @@ class _Listing:
     collection: Callable[[StripeData], Collection[Any]]
     noun: str
     filters: frozenset[str]
-    expandable: frozenset[str]
 
 
 _LISTINGS: dict[str, _Listing] = {
     "customers": _Listing(lambda d: d.customers, "customer",
-                          frozenset({"email", "test_clock"}), frozenset()),
+                          frozenset({"email", "test_clock"})),
     "invoices": _Listing(lambda d: d.invoices, "invoice",
                          frozenset({"customer", "status", "subscription", "collection_method",
-                                    "due_date"}),
-                         frozenset({"customer", "payments"})),
+                                    "due_date"})),
     "charges": _Listing(lambda d: d.charges, "charge",
-                        frozenset({"customer", "payment_intent", "transfer_group"}),
-                        frozenset({"customer", "payment_intent", "refunds"})),
+                        frozenset({"customer", "payment_intent", "transfer_group"})),
     "payment_intents": _Listing(lambda d: d.payment_intents, "payment_intent",
-                                frozenset({"customer"}), frozenset({"customer", "latest_charge"})),
+                                frozenset({"customer"})),
     "invoice_payments": _Listing(lambda d: d.invoice_payments, "invoice_payment",
-                                 frozenset({"invoice", "payment", "status"}),
-                                 frozenset({"invoice"})),
+                                 frozenset({"invoice", "payment", "status"})),
     "events": _Listing(lambda d: d.events, "event",
-                       frozenset({"type", "types", "delivery_success"}), frozenset()),
+                       frozenset({"type", "types", "delivery_success"})),
 }
+
+#: the objects an expanded id is looked up in
+_KEPT: dict[str, Callable[[StripeData], Collection[Any]]] = {
+    listing.noun: listing.collection for listing in _LISTINGS.values()}
+
+#: expansions newer than the 2022 spec: invoice payments (2025) and a payment intent's
+#: ``latest_charge`` (2022-11-15), as the current API reference documents them
+_LATER: dict[str, dict[str, tuple[Kind, tuple[str, ...]]]] = {
+    "invoice": {"payments": ("list", ("invoice_payment",))},
+    "payment_intent": {"latest_charge": ("ref", ("charge",))},
+    "invoice_payment": {"invoice": ("ref", ("invoice",))},
+}
+
+
+def _expandable(kind: str) -> dict[str, tuple[Kind, tuple[str, ...]]]:
+    return {**EXPANDABLE.get(kind, {}), **_LATER.get(kind, {})}
+
+
+def _check_path(kind: str, path: str, shown: str) -> None:
+    """Refuse ``path`` unless each step is a property the spec lets expand (a list is
+    stepped into through ``data``)."""
+    kinds: tuple[str, ...] = (kind,)
+    steps = path.split(".")
+    at = 0
+    while at < len(steps):
+        step = steps[at]
+        found = [_expandable(k)[step] for k in kinds if step in _expandable(k)]
+        if not found:
+            raise StripeError(400, f"This property cannot be expanded ({shown}).",
+                              param="expand")
+        at += 1
+        if found[0][0] == "list" and at < len(steps):
+            if steps[at] != "data":
+                raise StripeError(400, f"This property cannot be expanded ({shown}).",
+                                  param="expand")
+            at += 1
+        kinds = tuple(dict.fromkeys(k for _, held in found for k in held))
 
 
 def _int(value: Any, param: str) -> int:
@@ -177,6 +212,9 @@ class StripeAPI:
 
     def _route(self, req: Request) -> Response:
         parts = req.path.rstrip("/").split("/")[2:]  # after "", "v1"
+        if req.method == "GET" and (parts == ["account"] or
+                                    (len(parts) == 2 and parts[0] == "accounts")):
+            return self._account(req, parts[1] if len(parts) == 2 else None)
         listing = _LISTINGS.get(parts[0]) if parts else None
         # search (/v1/customers/search…) and writes are not served: say so, as Stripe says of
         # a URL it does not know, rather than answer "no such customer: 'search'"
@@ -206,44 +244,82 @@ class StripeAPI:
         record = self._find(listing, obj_id)
         if not record.live and isinstance(record, Customer | Invoice):
             return Response.json(200, deleted_json(record.id, listing.noun), objects=1)
-        expand = self._expand_list(req, listing, prefix="")
+        expand = self._expand_list(req, listing.noun, prefix="")
         return Response(200, self._object_bytes(record, expand), objects=1)
+
+    def _account(self, req: Request, account_id: str | None) -> Response:
+        self._check_params(req, frozenset({"expand"}))
+        account = self.data.account
+        if account_id is not None and account_id != account.id:
+            # Stripe answers so when the account is not one this key may see
+            raise StripeError(403, f"The provided key '{self._shown_key()}' does not have "
+                              f"access to account '{account_id}' (or that account does not "
+                              "exist). Application access may have been revoked.",
+                              code="account_invalid", param="account")
+        expand = self._expand_list(req, "account", prefix="")
+        first = min((c.created for c in self.data.customers), default=self.data.clock.now)
+        obj = account_json(account, first)
+        for path in expand:
+            self._expand(obj, ("account",), path.split("."))
+        return Response.json(200, obj, objects=1)
+
+    def _shown_key(self) -> str:
+        key = self.api_key
+        return f"{key[:8]}{'*' * max(0, len(key) - 12)}{key[-4:]}" if len(key) > 12 else "*"
 
     def _object_bytes(self, record: Any, expand: list[str]) -> bytes:
         raw = self.data.json_bytes(record)
         if not expand:
             return raw
         obj = json.loads(raw)
-        for field in expand:
-            obj[field] = self._expanded(record, field)
+        for path in expand:
+            self._expand(obj, (obj["object"],), path.split("."))
         return dumps(obj)
 
-    def _expanded(self, record: Any, field: str) -> Any:
+    def _expand(self, obj: dict[str, Any], kinds: tuple[str, ...], steps: list[str]) -> None:
+        """Expand one checked path in ``obj`` in place."""
+        kind = obj.get("object") if obj.get("object") in kinds else kinds[0]
+        step, rest = steps[0], steps[1:]
+        shape, held = _expandable(str(kind))[step]
+        if step not in obj:
+            if shape != "list":
+                return  # a property this version of the object does not carry
+            obj[step] = self._included_list(obj, step)
+        value = obj[step]
+        if shape == "ref" and isinstance(value, str):
+            value = obj[step] = self._lookup(value, held)
+        if not rest or value is None:
+            return
+        if shape == "list":
+            items, rest = value.get("data", []), rest[1:]
+        else:
+            items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict) and rest:
+                self._expand(item, held, rest)
+
+    def _lookup(self, obj_id: str, kinds: tuple[str, ...]) -> Any:
+        for kind in kinds:
+            collection = _KEPT.get(kind)
+            record = collection(self.data).get(obj_id) if collection else None
+            if record is None:
+                continue
+            if isinstance(record, Customer | Invoice) and not record.live:
+                return deleted_json(record.id, kind)
+            return json.loads(self.data.json_bytes(record))
+        return obj_id  # an object the sandbox does not keep (a payment method…)
+
+    def _included_list(self, obj: dict[str, Any], step: str) -> dict[str, Any]:
+        """A list sent only when expanded: an invoice's payments, or an empty list for what
+        the sandbox does not keep (a customer's sources, subscriptions and tax ids…)."""
+        url = f"/v1/{obj.get('object')}s/{obj.get('id')}/{step}"
         data = self.data
-        if field == "customer":
-            customer_id = record.customer
-            customer = data.customers.get(customer_id)
-            if customer is None:
-                return customer_id
-            if not customer.live:
-                return deleted_json(customer.id, "customer")
-            return json.loads(data.json_bytes(customer))
-        if field == "payments" and isinstance(record, Invoice):
-            payments = [data.invoice_payments.get(p) for p in record.payments]
+        if step == "payments" and obj.get("object") == "invoice":
+            invoice = data.invoices.get(str(obj.get("id")))
+            payments = [data.invoice_payments.get(p) for p in invoice.payments] if invoice else []
             shown = [json.loads(data.json_bytes(p)) for p in payments[:10] if p is not None]
-            return {"object": "list", "data": shown, "has_more": len(payments) > 10,
-                    "url": f"/v1/invoices/{record.id}/payments"}
-        if field == "refunds" and isinstance(record, Charge):
-            return {"object": "list", "data": [], "has_more": False,
-                    "url": f"/v1/charges/{record.id}/refunds"}
-        if field == "payment_intent" and isinstance(record, Charge):
-            return json.loads(data.json_bytes(record.payment_intent))
-        if field == "latest_charge" and isinstance(record, PaymentIntent):
-            charge = data.charges.get(record.latest_charge or "")
-            return json.loads(data.json_bytes(charge)) if charge else None
-        if field == "invoice" and isinstance(record, InvoicePayment):
-            return json.loads(data.json_bytes(record.invoice))
-        raise StripeError(400, f"This property cannot be expanded ({field}).", param="expand")
+            return {"object": "list", "data": shown, "has_more": len(payments) > 10, "url": url}
+        return {"object": "list", "data": [], "has_more": False, "url": url}
 
     # -- lists -------------------------------------------------------------------------------
 
@@ -253,15 +329,17 @@ class StripeAPI:
                 raise StripeError(400, f"Received unknown parameter: {name}",
                                   code="parameter_unknown", param=name)
 
-    def _expand_list(self, req: Request, listing: _Listing, prefix: str) -> list[str]:
+    def _expand_list(self, req: Request, kind: str, prefix: str) -> list[str]:
         raw = req.nested.get("expand", [])
         paths = raw if isinstance(raw, list) else [raw]
         fields = []
         for path in paths:
-            field = path[len(prefix):] if prefix and path.startswith(prefix) else path
-            if (prefix and not path.startswith(prefix)) or field not in listing.expandable:
+            path = str(path)
+            if prefix and not path.startswith(prefix):
                 raise StripeError(400, f"This property cannot be expanded ({path}).",
                                   param="expand")
+            field = path[len(prefix):]
+            _check_path(kind, field, path)
             fields.append(field)
         return fields
 
@@ -292,7 +370,7 @@ class StripeAPI:
     def _list(self, req: Request, resource: str, listing: _Listing) -> Response:
         self._check_params(req, _LIST_PARAMS | listing.filters)
         limit = self._limit(req)
-        expand = self._expand_list(req, listing, prefix="data.")
+        expand = self._expand_list(req, listing.noun, prefix="data.")
         after, before = self._cursors(req, listing)
         params = req.nested
         created = _range(params["created"], "created") if "created" in params else None
@@ -307,6 +385,12 @@ class StripeAPI:
         )
         items = [self._object_bytes(r, expand) for r in page.items]
         return self._list_response(items, page.has_more, f"/v1/{resource}")
+
+    def _expanded_text(self, raw: bytes, expand: list[str]) -> bytes:
+        obj = json.loads(raw)
+        for path in expand:
+            self._expand(obj, (obj["object"],), path.split("."))
+        return dumps(obj)
 
     @staticmethod
     def _list_response(items: list[bytes], has_more: bool, url: str) -> Response:
@@ -374,6 +458,7 @@ class StripeAPI:
                                            "expand"}))
         invoice = self._find(_LISTINGS["invoices"], invoice_id, "invoice")
         limit = self._limit(req)
+        expand = self._expand_list(req, "line_item", prefix="data.")
         after = req.nested.get("starting_after") or None
         before = req.nested.get("ending_before") or None
         if after and before:
@@ -385,4 +470,6 @@ class StripeAPI:
             raise StripeError(404, f"No such line item: '{missing}'", code="resource_missing",
                               param="starting_after" if after else "ending_before")
         items = [line_text(line).encode() for line in page.items]
+        if expand:
+            items = [self._expanded_text(item, expand) for item in items]
         return self._list_response(items, page.has_more, f"/v1/invoices/{invoice.id}/lines")
