@@ -459,11 +459,12 @@ def outage(sb: Any, name: str, locs: Locations, *, attempts: int = 3) -> OutageF
 
 # -- secrets ----------------------------------------------------------------------------------
 
-#: distinctive values no code path makes up: a hit anywhere is a leak
+#: distinctive values no code path makes up, per provider: the key the sandbox accepts, then
+#: one it refuses (the error paths). A hit anywhere is a leak.
 SENTINELS = {
     "stripe": ("sk_live_SENTINELa1b2c3d4e5f6SENTINEL", "rk_live_SENTINELf6e5d4c3b2a1SENTINEL"),
-    "resend": ("re_SENTINEL9q8w7e6r5t4y3SENTINEL",),
-    "slack": ("xoxb-000000000000-SENTINEL-q1w2e3r4t5y6",),
+    "resend": ("re_SENTINEL9q8w7e6r5t4y3SENTINEL", "re_SENTINELrefused0z9x8c7SENTINEL"),
+    "slack": ("xoxb-000000000000-SENTINEL-q1w2e3r4t5y6", "xoxb-111111111111-SENTINEL-refused"),
 }
 WEBHOOK_SENTINEL = "https://hooks.slack.com/services/T00SENTINEL/B00SENTINEL/SENTINELx9y8z7"
 
@@ -518,19 +519,28 @@ def all_sentinels() -> list[str]:
     return [s for values in SENTINELS.values() for s in values] + [WEBHOOK_SENTINEL]
 
 
-def secrets_scan(sb: Any, locs: Locations, work: Path,
-                 extra: Callable[[ScanFigure, str, Path], None] | None = None) -> ScanFigure:
-    """Sync every connector with refused sentinel keys and with the sandbox's keys, export,
-    import with rejects; scan logs, messages, the store and every file written."""
-    from cscor_tools.config import CONFIG_FILE  # noqa: F401 - the file a secret never goes in
+def secrets_scan(locs: Locations, work: Path, *, scale: float = 0.2) -> ScanFigure:
+    """Sync every connector from a sandbox that accepts only sentinel keys, with a refused
+    sentinel key then the accepted one; export; import with rejects; scan logs, messages,
+    the store (every table) and every file written, and the repository's cassettes."""
+    from cscor_tools.sandbox import Sandbox
+
+    figure = ScanFigure()
+    secrets = all_sentinels()
+    with Sandbox(seed=14, scale=scale,
+                 credentials={p: keys[0] for p, keys in SENTINELS.items()}) as sb:
+        _sentinel_runs(sb, locs, work, figure, secrets)
+    figure.scan_tree(REPO / "cassettes", secrets)
+    return figure
+
+
+def _sentinel_runs(sb: Any, locs: Locations, work: Path, figure: ScanFigure,
+                   secrets: list[str]) -> None:
     from cscor_tools.connectors import load_connector
     from cscor_tools.export import export_bundle
     from cscor_tools.imports import import_file
     from cscor_tools.store import open_store
 
-    figure = ScanFigure()
-    accepted = sorted({sb.credentials(p) for p in ("stripe", "resend", "slack")})
-    secrets = [*all_sentinels(), *accepted]
     capture = _Capture()
     root = logging.getLogger()
     old_level = root.level
@@ -542,11 +552,13 @@ def secrets_scan(sb: Any, locs: Locations, work: Path,
         for name in sandboxed_connectors():
             provider = load_connector(name).sandbox_provider
             assert provider
-            for key in SENTINELS.get(provider, ()):
-                result = sync_into(name, sb, location, key=key)
-                messages.append(repr(result))
-                messages += [s.error or "" for s in result.streams]
-            result = sync_into(name, sb, location)
+            accepted, refused = SENTINELS[provider]
+            result = sync_into(name, sb, location, key=refused)
+            assert result.status == "failed", result  # the error path, taken
+            messages.append(repr(result))
+            messages += [s.error or "" for s in result.streams]
+            result = sync_into(name, sb, location, key=accepted)
+            assert result.status == "succeeded", result
             messages.append(repr(result))
         bundle = work / "bundle"
         export_bundle(location, bundle, policy="portability")
@@ -556,8 +568,6 @@ def secrets_scan(sb: Any, locs: Locations, work: Path,
         with open_store(location) as store:
             imported = import_file(bad, store=store, rejects=rejects, entity="clients")
         messages.append(repr(imported))
-        if extra is not None:
-            extra(figure, location, work)
     finally:
         root.removeHandler(capture)
         root.setLevel(old_level)
@@ -567,8 +577,6 @@ def secrets_scan(sb: Any, locs: Locations, work: Path,
         figure.scan_text(f"message {i}", text, secrets)
     figure.scan_store(location, secrets)
     figure.scan_tree(work, secrets)
-    figure.scan_tree(REPO / "cassettes", all_sentinels())
-    return figure
 
 
 # -- the benchmark ----------------------------------------------------------------------------
@@ -601,8 +609,14 @@ def run(options: dict[str, str]) -> dict[str, Any]:
                         "min": shares[0] if shares else None,
                         "median": shares[len(shares) // 2] if shares else None,
                         "max": shares[-1] if shares else None}})
-        with locations(backends()[0]) as locs, tempfile.TemporaryDirectory() as tmp:
-            scan = secrets_scan(sb, locs, Path(tmp))
+    scan = ScanFigure()
+    for backend in backends():
+        with locations(backend) as locs, tempfile.TemporaryDirectory() as tmp:
+            one = secrets_scan(locs, Path(tmp), scale=scale)
+        scan.files += one.files
+        scan.rows += one.rows
+        scan.lines += one.lines
+        scan.hits += one.hits
     out["fault_soak"] = soak
     out["crash_resume"] = crash
     out["outage"] = outages
