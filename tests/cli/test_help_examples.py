@@ -143,6 +143,9 @@ def test_every_example_that_can_run_offline_runs(tmp_path: Path,
             "CSCOR_STRIPE_RATE_LIMIT": "1000",
             "CSCOR_EXAMPLE_RESEND_RATE_LIMIT": "1000",
             "CSCOR_RESEND_RATE_LIMIT": "1000",
+            "SLACK_BOT_TOKEN": sb.credentials("slack"),
+            "SLACK_API_BASE": sb.base_url("slack"),
+            "CSCOR_SLACK_RATE_LIMIT": "1000",
         }
         # the bundle the import example reads: this workspace's own export
         for setup in (["init"], ["sync", "stripe"]):
