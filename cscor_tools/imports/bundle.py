@@ -25,6 +25,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -253,6 +254,11 @@ def open_bundle(location: Path) -> Iterator[Bundle]:
             zf = zipfile.ZipFile(location)
         except (zipfile.BadZipFile, OSError) as exc:
             raise _refuse(location, f"not a readable .zip file: {exc}") from None
+        twice = sorted(n for n, k in Counter(zf.namelist()).items() if k > 1)
+        if twice:
+            zf.close()
+            raise _refuse(location, f"entries stored more than once: {', '.join(twice)} "
+                                    "(which copy is meant is unknowable)")
         names = [n for n in zf.namelist() if PurePosixPath(n).name == "manifest.json"]
         if not names:
             zf.close()
@@ -294,6 +300,9 @@ def _open_member(location: Path, zf: zipfile.ZipFile | None, prefix: str, path: 
         target = location / path
         if target.is_symlink():
             raise _refuse(location, "a bundle file may not be a symbolic link", path)
+        if not target.resolve().is_relative_to(location.resolve()):  # a linked folder
+            raise _refuse(location, "the path leaves the bundle through a symbolic link",
+                          path)
         return target.open("rb")
     except (KeyError, OSError):
         raise _refuse(location, "listed in the manifest but missing from the bundle",
@@ -312,6 +321,15 @@ def _verify(location: Path, zf: zipfile.ZipFile | None, prefix: str,
         expected = spec.get("sha256")
         if not isinstance(expected, str):
             raise _refuse(location, "the manifest gives no sha256 for this file", path)
+        want_size = spec.get("bytes", spec.get("size"))
+        if zf is not None and isinstance(want_size, int):
+            try:
+                inflated = zf.getinfo(prefix + path).file_size
+            except KeyError:  # missing: named as such below
+                inflated = want_size
+            if inflated != want_size:  # refused before it is inflated (a zip bomb)
+                raise _refuse(location, f"size mismatch: the zip says {inflated} bytes, the "
+                                        f"manifest {want_size}; nothing was imported", path)
         digest = hashlib.sha256()
         size = 0
         with _open_member(location, zf, prefix, path) as f:
@@ -322,7 +340,6 @@ def _verify(location: Path, zf: zipfile.ZipFile | None, prefix: str,
             raise _refuse(location, "checksum mismatch: the file is not the one that was "
                                     "exported (tampered with or damaged); nothing was imported",
                           path)
-        want_size = spec.get("bytes", spec.get("size"))
         if isinstance(want_size, int) and want_size != size:
             raise _refuse(location, f"size mismatch: {size} bytes, the manifest says "
                                     f"{want_size}; nothing was imported", path)
