@@ -268,6 +268,12 @@ def open_csv(source: Source, encoding: str | None = None) -> Table:
             n += 1
             if not any(cells):
                 continue
+            # The csv module's limit is process-wide and another library may have raised it
+            # (frictionless does, on import): the limit a field may hold is checked here too.
+            longest = max(map(len, cells))
+            if longest > MAX_FIELD:
+                yield n, None, [], _too_long(longest)
+                continue
             taken = lines.taken
             if len(taken) > 1 and len(cells) < width and '"' in taken[0]:
                 # A quote opened on this row and closed lines later, or never: the lines it
@@ -331,10 +337,13 @@ class _Lines:
 def _csv_problem(exc: csv.Error, lines: _Lines) -> str:
     text = str(exc)
     if "field larger than field limit" in text:
-        longest = max((len(line) for line in lines.taken), default=0)
-        return (f"a value of {longest / (1 << 20):.0f}M characters or more, larger than "
-                f"the {MAX_FIELD >> 20}M a field may hold")
+        return _too_long(max((len(line) for line in lines.taken), default=0))
     return f"unreadable CSV: {text}"
+
+
+def _too_long(characters: int) -> str:
+    return (f"a value of {characters / (1 << 20):.0f}M characters or more, larger than "
+            f"the {MAX_FIELD >> 20}M a field may hold")
 
 
 def _aligned(columns: list[str], index: dict[str, int], obj: dict[str, Any]) -> list[Any]:

@@ -111,3 +111,18 @@ def test_a_50_mb_field_rejects_its_row_and_the_rest_is_imported(sqlite_store: St
     assert names(sqlite_store) == ["A", "C", "D"]
     (row,) = rejects(tmp_path / "clients.rejects.csv")
     assert row[-2] == "3"  # the same row number as the message
+
+
+@pytest.mark.slow
+def test_a_huge_field_is_rejected_whatever_limit_another_library_set(
+    sqlite_store: Store, tmp_path: Path,
+) -> None:
+    import csv
+    import sys
+
+    saved = csv.field_size_limit()
+    try:
+        csv.field_size_limit(sys.maxsize)  # what importing frictionless does to the process
+        test_a_50_mb_field_rejects_its_row_and_the_rest_is_imported(sqlite_store, tmp_path)
+    finally:
+        csv.field_size_limit(saved)
