@@ -288,6 +288,9 @@ class StripeAPI:
         value = obj[step]
         if shape == "ref" and isinstance(value, str):
             value = obj[step] = self._lookup(value, held)
+        elif shape == "array" and isinstance(value, list):  # an array of ids (discounts)
+            value = obj[step] = [self._lookup(v, held) if isinstance(v, str) else v
+                                 for v in value]
         if not rest or value is None:
             return
         if shape == "list":
