@@ -252,9 +252,10 @@ class StripeAPI:
         account = self.data.account
         if account_id is not None and account_id != account.id:
             # Stripe answers so when the account is not one this key may see
-            raise StripeError(403, f"The provided key '{self._shown_key()}' does not have "
-                              f"access to account '{account_id}' (or that account does not "
-                              "exist). Application access may have been revoked.",
+            # (its message names the key, masked; the sandbox leaves even that out)
+            raise StripeError(403, f"The provided key does not have access to account "
+                              f"'{account_id}' (or that account does not exist). Application "
+                              "access may have been revoked.",
                               code="account_invalid", param="account")
         expand = self._expand_list(req, "account", prefix="")
         first = min((c.created for c in self.data.customers), default=self.data.clock.now)
@@ -262,10 +263,6 @@ class StripeAPI:
         for path in expand:
             self._expand(obj, ("account",), path.split("."))
         return Response.json(200, obj, objects=1)
-
-    def _shown_key(self) -> str:
-        key = self.api_key
-        return f"{key[:8]}{'*' * max(0, len(key) - 12)}{key[-4:]}" if len(key) > 12 else "*"
 
     def _object_bytes(self, record: Any, expand: list[str]) -> bytes:
         raw = self.data.json_bytes(record)
