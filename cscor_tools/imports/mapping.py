@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.imports.codes import fold
+from cscor_tools.schema import ENTITIES
 from cscor_tools.toml_lines import line_label
 
 _TOP_KEYS = {
@@ -197,7 +198,7 @@ def _folded(value: Any) -> frozenset[str]:
 
 #: each top-level key that holds a value, and how that value is read and checked
 _READERS: dict[str, Callable[[Any], Any]] = {
-    "entity": _text,
+    "entity": lambda v: _text(v, tuple(ENTITIES)),  # a name of the schema, or a mistake
     "source": _nonempty,
     "key": _strings,
     "timezone": _timezone,
