@@ -94,6 +94,7 @@ from cscor_tools.workspace import (
 if TYPE_CHECKING:
     from cscor_tools.demo import DemoResult, run_demo
     from cscor_tools.export import ExportedFile, ExportResult, export_bundle
+    from cscor_tools.export.remote import export_dataset
     from cscor_tools.imports import (
         ColumnMapping,
         FileResult,
@@ -124,6 +125,7 @@ if TYPE_CHECKING:
         rotate_hash_key,
     )
     from cscor_tools.sandbox import FaultKind, Sandbox, SandboxError
+    from cscor_tools.workers import Queue, SyncJob
 
 #: public name -> (module, attribute), imported on first access
 _LAZY: dict[str, tuple[str, str]] = {
@@ -138,6 +140,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ImportResult": ("cscor_tools.imports", "ImportResult"),
     "ImportStoppedError": ("cscor_tools.imports", "ImportStoppedError"),
     "Policy": ("cscor_tools.minimize", "Policy"),
+    "Queue": ("cscor_tools.workers", "Queue"),
+    "SyncJob": ("cscor_tools.workers", "SyncJob"),
+    "export_dataset": ("cscor_tools.export.remote", "export_dataset"),
     "Sandbox": ("cscor_tools.sandbox", "Sandbox"),
     "SandboxError": ("cscor_tools.sandbox", "SandboxError"),
     "builtin_policies": ("cscor_tools.minimize", "builtin_policies"),
@@ -209,6 +214,7 @@ __all__ = [
     "PolicyError",
     "Privacy",
     "ProviderError",
+    "Queue",
     "RateLimitedError",
     "RejectedInputError",
     "RetentionPolicy",
@@ -223,6 +229,7 @@ __all__ = [
     "StreamResult",
     "Subject",
     "SubjectExport",
+    "SyncJob",
     "SyncOutcome",
     "SyncResult",
     "Tombstone",
@@ -240,6 +247,7 @@ __all__ = [
     "correct_subject",
     "erase_subject",
     "export_bundle",
+    "export_dataset",
     "export_subject",
     "find_subject",
     "import_file",

@@ -30,6 +30,9 @@ COMMANDS = {
     "retention": "apply_retention",
     "audit": "audit_log",
     "keys": "rotate_hash_key",
+    "worker": "Queue",  # Queue(url).run_worker(...)
+    "enqueue": "SyncJob",  # Queue(url).enqueue_sync(SyncJob(...))
+    "jobs": "Queue",  # Queue(url).jobs(...)
 }
 
 
