@@ -79,6 +79,14 @@ class ColumnMapping:
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, FieldOptions] = field(default_factory=dict)
+    #: folded heading → the heading as written (to find its line)
+    headings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: the file's TOML, for the lines of mistakes found once the entity is known
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    def mistakes(self) -> Mistakes:
+        """A collector for mistakes of this mapping that the schema reveals later."""
+        return Mistakes(self.path, self.text)
 
     def field_options(self, name: str) -> FieldOptions:
         return self.fields.get(name, FieldOptions())
@@ -106,7 +114,7 @@ def load_mapping(path: str | os.PathLike[str]) -> ColumnMapping:
     return parse_mapping(data, where, text=text)
 
 
-class _Mistakes:
+class Mistakes:
     """The mistakes found in one mapping, raised together as one RejectedInputError."""
 
     def __init__(self, where: str | None, text: str | None) -> None:
@@ -218,10 +226,10 @@ def parse_mapping(
 
     ``text``, the file's TOML, lets each mistake name its line; all mistakes are reported at once.
     """
-    m = _Mistakes(where, text)
+    m = Mistakes(where, text)
     for key in sorted(set(data) - _TOP_KEYS):
         m.add((key,), f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
-    kw: dict[str, Any] = {"path": where}
+    kw: dict[str, Any] = {"path": where, "text": text, "headings": {}}
     for key, read in _READERS.items():
         if key in data:
             try:
@@ -233,6 +241,7 @@ def parse_mapping(
     for heading, target in columns.items():
         try:
             kw["columns"][fold(heading)] = _text(target).strip()
+            kw["headings"][fold(heading)] = heading
         except _Invalid as exc:
             m.add(("columns", heading), str(exc))
     kw["constants"] = dict(_table(data, "constants", "expected a table of field = value", m))
@@ -258,7 +267,7 @@ def parse_mapping(
     return ColumnMapping(**kw)
 
 
-def _table(data: dict[str, Any], key: str, reason: str, m: _Mistakes) -> dict[str, Any]:
+def _table(data: dict[str, Any], key: str, reason: str, m: Mistakes) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
         m.add((key,), reason)

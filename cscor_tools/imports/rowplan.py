@@ -103,6 +103,7 @@ class RowBuilder:
         #: field → the entity it references, for the fields this file sets
         self.references: dict[str, str] = {}
         self._unnamed_with_data: set[int] = set()
+        self._check_mapping_names()
         self._defaults = self._compile_constants()
         self.compile(list(columns))
 
@@ -126,6 +127,28 @@ class RowBuilder:
         if self.opts.verbatim:
             return Target(heading) if self.entity.has_field(heading) else None
         return resolve_header(self.entity.name, heading)
+
+    def _check_mapping_names(self) -> None:
+        """Every field the mapping names must exist in the entity: all such mistakes at once,
+        each with its line (the file's own checks ran when it was read)."""
+        m, ent = self.mapping.mistakes(), self.entity
+        named = [(("columns", self.mapping.headings.get(h, h)), spec)
+                 for h, spec in self.mapping.columns.items() if spec]
+        named += [(("constants", name), name) for name in self.mapping.constants]
+        for path, spec in named:
+            name, _, part = spec.partition(".")
+            if not ent.has_field(name):
+                m.add(path, f"{ent.name} has no field {name!r}")
+            elif part and (ent.field(name).type != FieldType.STRUCT
+                           or part not in {s.name for s in ent.field(name).fields}):
+                m.add(path, f"{name} has no part {part!r}")
+            elif path[0] == "constants" and (part or name in _PROVENANCE | _BOOKKEEPING):
+                m.add(path, "constants may set plain fields only")
+        for key, names in (("required", self.mapping.required), ("key", self.mapping.key)):
+            for name in names:
+                if not ent.has_field(name):
+                    m.add((key,), f"{ent.name} has no field {name!r}")
+        m.raise_if_any()
 
     def _parse_spec(self, spec: str, where: str) -> Target:
         name, _, sub = spec.partition(".")

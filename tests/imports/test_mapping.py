@@ -248,3 +248,29 @@ def test_cli_names_every_mapping_mistake_and_exits_7(tmp_path: Path) -> None:
     assert "3 mistakes in the mapping file" in result.output
     assert all(f"line {n}:" in result.output for n in (2, 3, 10))
     assert "Traceback" not in result.output
+
+
+def test_names_the_schema_does_not_have_are_all_named_with_their_lines(
+    sqlite_store: Store, tmp_path: Path,
+) -> None:
+    (tmp_path / "clients.csv").write_text("Nom,Courriel,Ville\nAcme,a@x.com,Paris\n")
+    path = tmp_path / "map.toml"
+    path.write_text(
+        'entity = "clients"\n'                  # line 1
+        'required = ["nosuch_required"]\n'      # line 2
+        "[columns]\n"                           # line 3
+        '"Nom" = "name"\n'                      # line 4
+        '"Courriel" = "e_mail"\n'               # line 5
+        '"Ville" = "address.town"\n'            # line 6
+        "[constants]\n"                         # line 7
+        'source_id = "x"\n'                     # line 8
+    )
+    with pytest.raises(RejectedInputError) as err:
+        import_file(tmp_path / "clients.csv", store=sqlite_store, mapping=path)
+    message = str(err.value)
+    assert "4 mistakes" in message, message
+    for line, what in ((2, "no field 'nosuch_required'"), (5, "no field 'e_mail'"),
+                       (6, "no part 'town'"), (8, "plain fields only")):
+        assert any(f"line {line}" in row and what in row for row in message.splitlines()), (
+            line, message)
+    assert sqlite_store.count("clients") == 0
