@@ -1,9 +1,8 @@
 """Every mistake in a policy or mapping file is named with its file and line, through the
 operation that reads it (an export, an import), never as a traceback.
 
-What this holds today: one mistake per file, named with its line. Not yet held (reported to
-the lead, being worked on): several mistakes in one policy file are reported one at a time,
-and a mapping column naming a field the entity lacks is reported without its line."""
+Not yet held (reported to the lead): several mistakes in one policy file are reported one
+at a time (the first the checks meet), not all at once as a mapping file's are."""
 
 from __future__ import annotations
 
@@ -30,6 +29,7 @@ MAPPINGS = {
     "unknown entity": ('source = "crm"\nentity = "clientz"\n', 2),
     "bad formats": ('entity = "invoices"\n[fields.issued_at]\nformats = 3\n', 3),
     "not TOML": ('entity = "clients"\n[columns\n', 2),
+    "unknown field": ('entity = "clients"\n[columns]\n"E-mail" = "emale"\n', 3),
 }
 
 
