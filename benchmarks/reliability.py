@@ -462,11 +462,11 @@ def outage(sb: Any, name: str, locs: Locations, *, attempts: int = 3) -> OutageF
 #: distinctive values no code path makes up, per provider: the key the sandbox accepts, then
 #: one it refuses (the error paths). A hit anywhere is a leak.
 SENTINELS = {
-    "stripe": ("sk_live_SENTINELa1b2c3d4e5f6SENTINEL", "rk_live_SENTINELf6e5d4c3b2a1SENTINEL"),
-    "resend": ("re_SENTINEL9q8w7e6r5t4y3SENTINEL", "re_SENTINELrefused0z9x8c7SENTINEL"),
-    "slack": ("xoxb-000000000000-SENTINEL-q1w2e3r4t5y6", "xoxb-111111111111-SENTINEL-refused"),
+    "stripe": ("sk_live_FAKEnotAkeySENTINEL", "rk_live_FAKEnotAkeySENTINEL"),
+    "resend": ("re_FAKEnotAkeySENTINEL", "re_FAKErefusedSENTINEL"),
+    "slack": ("xoxb-FAKE-notAtoken-SENTINEL", "xoxb-FAKE-refused-SENTINEL"),
 }
-WEBHOOK_SENTINEL = "https://hooks.slack.com/services/T00SENTINEL/B00SENTINEL/SENTINELx9y8z7"
+WEBHOOK_SENTINEL = "https://hooks.example.invalid/services/FAKE/notAwebhook/SENTINEL"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import httpx
 import jsonschema
 import pytest
 
+from benchmarks.reliability import Wrapped
 from cscor_tools.config import Config
 from cscor_tools.connectors import Connector, Secret, available_connectors, load_connector
 from cscor_tools.connectors.settings import connector_settings
@@ -51,24 +52,6 @@ FAST = 1000.0  # requests per second: the sandbox runs unthrottled here
 
 class Crash(BaseException):
     """What a kill looks like from inside: nothing below catches a BaseException."""
-
-
-class Wrapped(httpx.BaseTransport):
-    """The real transport, with ``hook(request, n)`` deciding each request first: it may
-    answer in the server's place (return a response) or raise."""
-
-    def __init__(self, hook: Callable[[httpx.Request, int], httpx.Response | None]) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.hook = hook
-        self.count = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.count += 1
-        answer = self.hook(request, self.count)
-        return answer if answer is not None else self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @pytest.fixture(scope="module")
