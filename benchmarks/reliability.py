@@ -437,9 +437,10 @@ def outage(sb: Any, name: str, locs: Locations, *, attempts: int = 3) -> OutageF
     location = locs.new("outage")
     probe = committed_rows(location)
     # The provider goes down once pages are committed (after planning, whatever it costs),
-    # or half-way for a sync too short to commit before then.
-    half = figure.full_requests // 2
-    hook = Outage(lambda n: n > half if figure.full_requests < 8 else probe() > 0)
+    # and at the clean run's last request at the latest: a sync whose requests had all left
+    # before its first commit was seen would otherwise finish untouched.
+    half, last = figure.full_requests // 2, figure.full_requests
+    hook = Outage(lambda n: n > half if last < 8 else (n >= last or probe() > 0))
     try:
         failed = sync_into(name, sb, location, transport=Wrapped(hook), config=config)
     finally:
