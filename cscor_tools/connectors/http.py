@@ -4,6 +4,11 @@ httpx with an overridable base URL and an injectable transport; a shared token-b
 limiter; tenacity retries on transient errors only (429, 5xx, connection errors, truncated
 bodies), honouring Retry-After. Credentials live in request headers only: never in a log
 line, an error message, a repr or the run state.
+
+Pacing is a :class:`RatePolicy`: which limiter a request waits on besides the provider's
+shared one, and what a 429 does. The default suits a provider that limits an account as a
+whole (Stripe, Resend): a 429 pauses and slows every request. A provider that limits each
+method apart (Slack) gives each method a limiter of its own and holds back that method alone.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -82,6 +87,52 @@ class RequestStats:
                 "limiter_wait_s": round(self.limiter_wait_s, 3),
                 "rate_cuts": self.rate_cuts,
             }
+
+
+class Pace(Protocol):
+    """Anything a request can wait on: ``acquire`` blocks until it may go and returns the
+    seconds waited (:class:`~cscor_tools.connectors.ratelimit.RateLimiter` is one)."""
+
+    def acquire(self) -> float: ...
+
+
+class RatePolicy:
+    """How a client paces its requests and answers a refusal for rate (HTTP 429).
+
+    Every attempt waits on ``limiter_for(path)`` (if any), then on the client's shared
+    limiter: the provider-wide ceiling always applies. A 429 that will be retried calls
+    ``rate_limited``. This default pauses the shared limiter for the Retry-After the provider
+    gave and cuts its rate (:meth:`RateLimiter.throttle`): right where the limit is the
+    account's. Subclass it where the provider limits parts of its API apart (see
+    ``connectors/slack/client.py``), and pass it as ``HttpClient(rate_policy=…)``.
+    """
+
+    def limiter_for(self, path: str) -> Pace | None:
+        """The limiter of the part of the API ``path`` belongs to (None: the shared one only)."""
+        return None
+
+    def rate_limited(self, client: HttpClient, error: RateLimitedError, wait: float) -> None:
+        """``error`` refused a request for rate; it is retried in ``wait`` seconds.
+
+        The limit is the account's, so everyone slows down, not just this thread: all wait
+        as long as the provider said (Retry-After), and all send slower from now on. Without
+        Retry-After only this request waits out its own backoff: a pause of everyone by one
+        request's growing backoff would stall the whole run.
+        """
+        limiter = client.limiter
+        if error.retry_after is not None:
+            limiter.pause(wait)
+        if limiter.throttle():
+            client.stats.add(rate_cuts=1)
+            log.warning(
+                "rate lowered",
+                extra={
+                    "event": "rate_lowered",
+                    "provider": client.provider,
+                    "rate_per_s": round(limiter.rate, 2),
+                    "ceiling_per_s": limiter.ceiling,
+                },
+            )
 
 
 @dataclass(frozen=True)
@@ -179,11 +230,13 @@ class HttpClient:
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 16,
+        rate_policy: RatePolicy | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/") + "/"
         self.credential_env = credential_env
         self.limiter = limiter or RateLimiter(10.0, 10)
+        self.rate_policy = rate_policy or RatePolicy()
         self.stats = RequestStats()
         self.max_attempts = max_attempts
         self.max_wait = max_wait
@@ -235,8 +288,14 @@ class HttpClient:
         # garbage collection (memory then grows with the account). The result rides in a box
         # that is emptied here, so the cycle holds nothing large.
         box: list[JsonResponse] = []
+        started = time.monotonic()
         try:
             retrying(self._attempt, method, path, params, data, headers, box)
+        except TransientError as exc:
+            self.stats.add(failed=1)
+            gave_up(exc, retrying.statistics.get("attempt_number", 1),
+                    time.monotonic() - started)
+            raise
         except ProviderError:
             self.stats.add(failed=1)
             raise
@@ -251,7 +310,9 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         box: list[JsonResponse],
     ) -> None:
-        waited = self.limiter.acquire()
+        own = self.rate_policy.limiter_for(path)
+        waited = own.acquire() if own is not None else 0.0
+        waited += self.limiter.acquire()
         self.stats.add(requests=1, limiter_wait_s=waited)
         started = time.perf_counter()
         try:
@@ -389,23 +450,7 @@ class HttpClient:
         wait = state.next_action.sleep if state.next_action else 0.0
         self.stats.add(retries=1)
         if isinstance(exc, RateLimitedError):
-            # The limit is the account's, so everyone slows down, not just this thread: all
-            # wait as long as the provider said (Retry-After), and all send slower from now
-            # on. Without Retry-After only this request waits out its own backoff: a pause of
-            # everyone by one request's growing backoff would stall the whole run.
-            if exc.retry_after is not None:
-                self.limiter.pause(wait)
-            if self.limiter.throttle():
-                self.stats.add(rate_cuts=1)
-                log.warning(
-                    "rate lowered",
-                    extra={
-                        "event": "rate_lowered",
-                        "provider": self.provider,
-                        "rate_per_s": round(self.limiter.rate, 2),
-                        "ceiling_per_s": self.limiter.ceiling,
-                    },
-                )
+            self.rate_policy.rate_limited(self, exc, wait)
         log.info(
             "retrying",
             extra={
@@ -416,6 +461,20 @@ class HttpClient:
                 "wait_s": round(wait, 3),
             },
         )
+
+
+def gave_up(error: TransientError, attempts: int, seconds: float) -> None:
+    """Make the message of ``error`` (the last attempt's) say the retries ran out: how many
+    attempts, over how long, and what the last one got. Its class and fields stay the same,
+    so exit codes and callers that look at ``status`` see no difference."""
+    last = (f"the last answered HTTP {error.status}" if error.status is not None
+            else "the last got no answer")
+    if attempts <= 1:
+        note = f"gave up after 1 attempt ({last.replace('the last ', 'it ')})"
+    else:
+        note = f"gave up after {attempts} attempts over {seconds:.1f} s; {last}"
+    error.message = f"{error.message}; {note}"
+    error.args = (error.message,)
 
 
 def path_only(path: str) -> str:

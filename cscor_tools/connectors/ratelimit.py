@@ -80,6 +80,23 @@ class RateLimiter:
             self._sleep(wait)
         return wait
 
+    def set_ceiling(self, rate: float, burst: int | None = None) -> None:
+        """Move the configured rate to ``rate`` (a provider stated its real limit), and the
+        burst to ``burst`` (default: one second's worth).
+
+        A cut made by refusals carries over as a share: a rate at 70% of the old ceiling
+        stays at 70% of the new one, so learning the limit never undoes what 429s taught.
+        """
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        with self._lock:
+            fraction = self.rate / self.ceiling
+            self.ceiling = float(rate)
+            self.rate = self.ceiling * fraction
+            self.lowest_rate = min(self.lowest_rate, self.rate)
+            self.max_burst = max(1, int(rate) if burst is None else int(burst))
+            self._tokens = min(self._tokens, float(self.burst))
+
     def pause(self, seconds: float) -> None:
         """Hold every caller for ``seconds`` from now (a provider asked us to back off)."""
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from cscor_tools import errors
 from cscor_tools.connectors.base import Secret
 from cscor_tools.connectors.http import (
     HttpClient,
+    RatePolicy,
     map_transport_error,
     parse_retry_after,
 )
@@ -97,6 +99,75 @@ def test_retries_stop_after_max_attempts() -> None:
     with pytest.raises(errors.UnavailableError, match="HTTP 502"):
         c.get("items")
     assert c.stats.as_dict()["failed"] == 1
+
+
+def test_an_error_whose_retries_ran_out_says_how_many_over_how_long_and_the_last_status(
+) -> None:
+    waited: list[float] = []
+    handler = scripted(httpx.Response(429, headers={"Retry-After": "4"}),
+                       httpx.Response(503, headers={"Retry-After": "2"}), httpx.Response(502))
+    c = client(handler, waited, max_attempts=3)
+    start = time.monotonic()
+    with pytest.MonkeyPatch.context() as mp:  # time passes only in the waits
+        mp.setattr(time, "monotonic", lambda: start + sum(waited))
+        with pytest.raises(errors.UnavailableError) as info:
+            c.get("items")
+    message = str(info.value)
+    assert "gave up after 3 attempts over 6.0 s; the last answered HTTP 502" in message
+    assert info.value.status == 502 and message.count("gave up") == 1
+
+
+def test_a_network_error_whose_retries_ran_out_says_no_answer_came() -> None:
+    request = httpx.Request("GET", "https://api.example.test/v1/items")
+    c = client(scripted(*[httpx.ReadTimeout("slow", request=request)] * 2), max_attempts=2)
+    with pytest.raises(errors.UnavailableError,
+                       match=r"gave up after 2 attempts over .* s; the last got no answer"):
+        c.get("items")
+
+
+def test_a_fatal_error_does_not_claim_retries() -> None:
+    with pytest.raises(errors.NotFoundError) as info:
+        client(scripted(httpx.Response(404))).get("items")
+    assert "gave up" not in str(info.value)
+
+
+class PerPathPolicy(RatePolicy):
+    """A test policy: one limiter per first path segment, a 429 noted, nothing paused."""
+
+    def __init__(self) -> None:
+        self.limiters = {"a": RateLimiter(1000, 1, sleep=lambda s: None),
+                         "b": RateLimiter(1000, 1, sleep=lambda s: None)}
+        self.refused: list[tuple[str | None, float]] = []
+
+    def limiter_for(self, path: str) -> RateLimiter:
+        return self.limiters[path.strip("/").split("/")[0]]
+
+    def rate_limited(self, client: HttpClient, error: errors.RateLimitedError,
+                     wait: float) -> None:
+        self.refused.append((error.path, wait))
+
+
+def test_a_rate_policy_picks_a_limiter_per_path_and_owns_what_a_429_does() -> None:
+    policy = PerPathPolicy()
+    handler = scripted(httpx.Response(429, headers={"Retry-After": "3"}), ok(), ok(), ok())
+    c = client(handler, rate_policy=policy)
+    shared_rate = c.limiter.rate
+    c.get("a/items")
+    c.get("a/items")
+    c.get("b/items")
+    # each attempt waited on its path's limiter (the 429's retry too), then on the shared one
+    assert policy.limiters["a"].max_burst == 1 and policy.limiters["a"].waited > 0
+    assert policy.refused == [("/a/items", 3.0)]
+    # the shared limiter was neither paused nor slowed: the policy decided
+    assert c.limiter.rate == shared_rate and c.limiter.acquire() == 0
+    assert c.stats.as_dict()["rate_cuts"] == 0 and c.stats.as_dict()["retries"] == 1
+
+
+def test_the_default_policy_pauses_and_slows_every_request_on_a_429() -> None:
+    c = client(scripted(httpx.Response(429, headers={"Retry-After": "3"}), ok()))
+    rate = c.limiter.rate
+    c.get("items")
+    assert c.limiter.rate < rate and c.stats.as_dict()["rate_cuts"] == 1
 
 
 @pytest.mark.parametrize(

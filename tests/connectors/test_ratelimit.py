@@ -114,3 +114,27 @@ def test_after_cuts_requests_are_spaced_by_the_lowered_rate(cuts: int, n: int) -
     # Nobody advances the clock: reservations queue up 1/rate apart after the burst.
     waits = [limiter.acquire() for _ in range(n)]
     assert waits[-1] == pytest.approx((n - burst) / rate, rel=1e-6)
+
+
+def test_set_ceiling_moves_rate_and_burst_and_keeps_a_cut_as_its_share() -> None:
+    t = FakeTime()
+    limiter = RateLimiter(10, 10, clock=t.clock, sleep=t.sleep)
+    limiter.set_ceiling(4)
+    assert (limiter.ceiling, limiter.rate, limiter.max_burst) == (4.0, 4.0, 4)
+    assert limiter.throttle()
+    limiter.set_ceiling(20, burst=5)
+    assert limiter.ceiling == 20 and limiter.rate == pytest.approx(20 * CUT)
+    assert limiter.max_burst == 5 and limiter.lowest_rate == pytest.approx(4 * CUT)
+    with pytest.raises(ValueError):
+        limiter.set_ceiling(0)
+
+
+@given(first=st.floats(0.5, 100), second=st.floats(0.5, 100), n=st.integers(20, 200))
+def test_after_set_ceiling_requests_are_spaced_by_the_new_rate(
+        first: float, second: float, n: int) -> None:
+    t = FakeTime()
+    limiter = RateLimiter(first, 1, clock=t.clock, sleep=t.sleep)
+    limiter.set_ceiling(second, burst=1)
+    for _ in range(n):
+        limiter.acquire()
+    assert t.now >= (n - 1) / second - 1e-6

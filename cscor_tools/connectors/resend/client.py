@@ -86,23 +86,10 @@ class ResendHttpClient(HttpClient):
             if stated is not None and stated != self.team_rate:
                 with self._learn_lock:
                     self.team_rate = stated
-                    set_ceiling(self.limiter, stated * self.share)
+                    self.limiter.set_ceiling(stated * self.share)
         if headers.get("ratelimit-remaining") == "0":
             # Production sends spend the same budget: leave them the rest of this window.
             reset = parse_retry_after(headers.get("ratelimit-reset"))
             if reset:
                 self.limiter.pause(min(reset, self.max_wait))
 
-
-def set_ceiling(limiter: Any, rate: float) -> None:
-    """Move a kit RateLimiter's ceiling (and its burst: one second's worth) to ``rate``.
-
-    The kit's limiter has no public way to do this yet: it takes its own lock and keeps the
-    adaptive cut it made (a rate below the old ceiling stays at its share of the new one).
-    """
-    with limiter._lock:
-        fraction = limiter.rate / limiter.ceiling
-        limiter.ceiling = float(rate)
-        limiter.rate = limiter.ceiling * fraction
-        limiter.lowest_rate = min(limiter.lowest_rate, limiter.rate)
-        limiter.max_burst = max(1, int(rate))

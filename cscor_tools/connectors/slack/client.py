@@ -6,21 +6,20 @@ token is an authentication error naming ``SLACK_BOT_TOKEN``, ``missing_scope`` n
 scope to add, ``not_in_channel``/``channel_not_found`` are a :class:`SlackChannelError` that
 fails one channel, Slack's own trouble (``internal_error``, ``fatal_error``…) is retried.
 
-Rate: Slack limits each method apart (``pacing.py``), so this client paces each attempt on
-its method's pacer, and a 429 holds back that method alone. The kit's shared limiter stays
-in front as the provider-wide ceiling; it is not paused or slowed by one method's 429.
+Rate: Slack limits each method apart (``pacing.py``), so this client's
+:class:`~cscor_tools.connectors.http.RatePolicy` paces each attempt on its method's pacer,
+and a 429 holds back that method alone. The kit's shared limiter still applies as the
+provider-wide ceiling; it is not paused or slowed by one method's 429.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState
 
-from cscor_tools.connectors.http import HttpClient, JsonResponse, path_only
+from cscor_tools.connectors.http import HttpClient, JsonResponse, Pace, RatePolicy, path_only
 from cscor_tools.connectors.slack.pacing import Pacing, method_of
 from cscor_tools.errors import (
     AuthenticationError,
@@ -32,8 +31,6 @@ from cscor_tools.errors import (
     UnavailableError,
     UnexpectedResponseError,
 )
-
-log = logging.getLogger("cscor_tools.http")
 
 #: Slack's codes for a token it will not take
 AUTH_ERRORS = frozenset({"not_authed", "invalid_auth", "account_inactive", "token_revoked",
@@ -82,11 +79,24 @@ def slack_error(provider: str, method: str, body: Mapping[str, Any],
     return BadRequestError(provider, f"{method} answered {code}", code=code, path=path)
 
 
+class MethodRatePolicy(RatePolicy):
+    """Each Web API method waits on its own pacer; a 429 holds back that method alone."""
+
+    def __init__(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+
+    def limiter_for(self, path: str) -> Pace:
+        return self.pacing.pacer(method_of(path))
+
+    def rate_limited(self, client: HttpClient, error: RateLimitedError, wait: float) -> None:
+        self.pacing.rate_limited(method_of(error.path or ""), error.retry_after)
+
+
 class SlackHttpClient(HttpClient):
     """Reads Slack's ``ok`` envelope and paces each method to its own budget."""
 
     def __init__(self, *args: Any, pacing: Pacing, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, rate_policy=MethodRatePolicy(pacing), **kwargs)
         self.pacing = pacing
 
     def request(self, method: str, path: str, *, params: Any = None,
@@ -98,26 +108,6 @@ class SlackHttpClient(HttpClient):
             response = super().request(method, path, params=params, data=data, headers=headers)
             self.pacing.observe(api, _limit_of(params), response.data)
         return response
-
-    def _attempt(self, method: str, path: str, params: Any, data: Mapping[str, Any] | None,
-                 headers: Mapping[str, str] | None, box: list[JsonResponse]) -> None:
-        # the method's own pace first; the kit's shared limiter then still applies
-        waited = self.pacing.acquire(method_of(path))
-        self.stats.add(limiter_wait_s=waited)
-        super()._attempt(method, path, params, data, headers, box)
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        if not isinstance(exc, RateLimitedError):
-            super()._before_sleep(state)
-            return
-        # Slack's limits are per method: hold back that method, not every request of the run
-        wait = state.next_action.sleep if state.next_action else 0.0
-        self.stats.add(retries=1)
-        self.pacing.rate_limited(method_of(exc.path or ""), exc.retry_after)
-        log.info("retrying", extra={"event": "retry", "provider": self.provider,
-                                    "reason": str(exc), "attempt": state.attempt_number,
-                                    "wait_s": round(wait, 3)})
 
     def raise_for_status(self, response: httpx.Response, body: Any, path: str) -> None:
         if response.status_code >= 400:

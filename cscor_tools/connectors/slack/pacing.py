@@ -234,10 +234,6 @@ class Pacing:
                     self._probing = False
                     self._gate.notify_all()
 
-    def acquire(self, method: str) -> float:
-        """Before each attempt: wait for the method's slot."""
-        return self.pacer(method).acquire()
-
     def page_size(self, method: str) -> int:
         """Messages to ask for: 15 once a page showed that is all we get, else 200 (after a
         429 alone we keep asking for more, so the next page can tell)."""
