@@ -94,7 +94,7 @@ from cscor_tools.workspace import (
 if TYPE_CHECKING:
     from cscor_tools.demo import DemoResult, run_demo
     from cscor_tools.export import ExportedFile, ExportResult, export_bundle
-    from cscor_tools.export.remote import export_dataset
+    from cscor_tools.export.dataset import export_dataset
     from cscor_tools.imports import (
         ColumnMapping,
         FileResult,
@@ -142,7 +142,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Policy": ("cscor_tools.minimize", "Policy"),
     "Queue": ("cscor_tools.workers", "Queue"),
     "SyncJob": ("cscor_tools.workers", "SyncJob"),
-    "export_dataset": ("cscor_tools.export.remote", "export_dataset"),
+    "export_dataset": ("cscor_tools.export.dataset", "export_dataset"),
     "Sandbox": ("cscor_tools.sandbox", "Sandbox"),
     "SandboxError": ("cscor_tools.sandbox", "SandboxError"),
     "builtin_policies": ("cscor_tools.minimize", "builtin_policies"),

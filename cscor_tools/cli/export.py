@@ -15,8 +15,9 @@ from cscor_tools.cli.app import app
 from cscor_tools.cli.output import plural, print_json, print_table
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.export import ExportResult, export_bundle
+from cscor_tools.export.dataset import PARTITION_KEYS, export_dataset
 from cscor_tools.export.place import check_destination
-from cscor_tools.export.remote import PARTITION_KEYS, export_dataset, is_remote
+from cscor_tools.export.remote import is_remote
 from cscor_tools.export.run import Progress
 from cscor_tools.formats import FORMATS
 from cscor_tools.minimize import load_policy, plan_policy

@@ -7,7 +7,8 @@ was written. The bundle layout, manifest and Frictionless descriptor are describ
 
 from __future__ import annotations
 
+from cscor_tools.export.dataset import DatasetResult, export_dataset
 from cscor_tools.export.describe import ExportedFile
 from cscor_tools.export.run import ExportResult, export_bundle
 
-__all__ = ["ExportResult", "ExportedFile", "export_bundle"]
+__all__ = ["DatasetResult", "ExportResult", "ExportedFile", "export_bundle", "export_dataset"]

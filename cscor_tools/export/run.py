@@ -7,7 +7,6 @@ policy withholds is ever on disk, even in a temporary file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import time
@@ -28,6 +27,7 @@ from cscor_tools.export.describe import (
     resource_schema,
     to_json,
 )
+from cscor_tools.export.lifecycle import Written, opened, write_recorded
 from cscor_tools.export.remote import open_bundle
 from cscor_tools.formats import FORMATS, CsvWriter, FormatWriter, writer_class
 from cscor_tools.minimize import (
@@ -41,9 +41,8 @@ from cscor_tools.minimize import (
     resolve_hash_key,
 )
 from cscor_tools.minimize.policy import parse_moment
-from cscor_tools.runs import RunStatus
 from cscor_tools.schema import ENTITIES
-from cscor_tools.store import Store, open_store
+from cscor_tools.store import Store
 from cscor_tools.store.arrow import (
     DEFAULT_BATCH_ROWS,
     RowSelection,
@@ -145,8 +144,7 @@ def export_bundle(
     window = _window(chosen, since, until)
     plans = plan_policy(chosen, names)
     bundle = open_bundle(out, zip=zip, overwrite=overwrite)  # checks `out` before any work
-    workspace = store if isinstance(store, Store) else open_store(store, create=False)
-    try:
+    with opened(store) as workspace:
         job = _Job(
             format=format,
             policy=chosen,
@@ -165,10 +163,18 @@ def export_bundle(
             generated_at=generated_at,
             protect_formulas=protect_formulas,
         )
-        run_id = workspace.start_run(
-            "export",
-            chosen.name,
-            {
+        left_out: list[LeftOutKey] = []
+
+        def write(target: Bundle) -> Written:
+            files, info, dropped = _write_bundle(workspace, target, job)
+            left_out.extend(dropped)
+            return Written(files, info)
+
+        written, run_id = write_recorded(
+            workspace,
+            bundle,
+            policy=chosen,
+            started={
                 "format": format,
                 "out": bundle.location,
                 "zip": zip,
@@ -177,31 +183,10 @@ def export_bundle(
                 "until": iso(window[1]),
                 "include_deleted": include_deleted,
             },
+            summary={"format": format, "out": bundle.location},
+            write=write,
         )
-        try:
-            with bundle:
-                files, info, left_out = _write_bundle(workspace, bundle, job)
-                bundle.commit()
-        except BaseException as exc:
-            with contextlib.suppress(Exception):  # the error that stopped the export matters more
-                workspace.finish_run(run_id, RunStatus.FAILED,
-                                     error=f"{type(exc).__name__}: {exc}")
-            raise
-        workspace.finish_run(
-            run_id,
-            RunStatus.SUCCEEDED,
-            counts={f.entity: f.rows for f in files},
-            details={
-                "format": format,
-                "out": bundle.location,
-                "policy": chosen.name,
-                "fingerprint": chosen.fingerprint(),
-                "bytes": sum(f.bytes for f in files),
-            },
-        )
-    finally:
-        if workspace is not store:
-            workspace.close()
+    files, info = written.files, written.manifest
     return ExportResult(
         out=bundle.out,
         location=bundle.location,
@@ -244,7 +229,8 @@ class _Job:
 def _write_bundle(
     store: Store, bundle: Bundle, job: _Job
 ) -> tuple[list[ExportedFile], dict[str, Any], list[LeftOutKey]]:
-    """Every data file, then datapackage.json, then manifest.json, all from one snapshot."""
+    """Every data file, then datapackage.json, all from one snapshot; returns them with the
+    manifest that ``write_recorded`` writes last."""
     writer_cls = writer_class(job.format)
     # one pseudonymizer for the whole export: a client's pseudonyms, made for clients, are
     # remembered for its invoices
@@ -295,7 +281,6 @@ def _write_bundle(
         cursors=cursors,
         left_out=left_out,
     )
-    bundle.write_file("manifest.json", to_json(info))
     return files, info, left_out
 
 

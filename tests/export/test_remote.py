@@ -3,9 +3,11 @@ Parquet that DuckDB and Polars read as one dataset."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from click.testing import CliRunner
 from cscor_tools.cli import cli
 from cscor_tools.errors import ConfigError, RejectedInputError
 from cscor_tools.export import export_bundle
-from cscor_tools.export.remote import RemoteBundle, export_dataset
+from cscor_tools.export.dataset import export_dataset
+from cscor_tools.export.remote import RemoteBundle
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store, open_store
 from tests.export.sample import seed
@@ -161,7 +164,66 @@ def test_the_cli_exports_to_s3(s3: str, store: Store, tmp_path: Path) -> None:
     assert "manifest.json" in _objects("cli/")
     zipped = runner.invoke(cli, ["--workspace", ws, "export", "--out", f"s3://{BUCKET}/z.zip",
                                  "--zip"])
-    assert zipped.exit_code == 7 and "--zip" in zipped.output
+    assert zipped.exit_code == 0, zipped.output
+    assert "manifest.json" in zipfile.ZipFile(io.BytesIO(_objects("z.zip")[""])).namelist()
+
+
+def test_a_zip_bundle_streams_to_one_object_that_reads_back(
+    s3: str, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = export_bundle(store, f"s3://{BUCKET}/zips/b.zip", format="csv", zip=True)
+    local = export_bundle(store, tmp_path / "b.zip", format="csv", zip=True)
+    with zipfile.ZipFile(io.BytesIO(_objects("zips/b.zip")[""])) as zf:
+        assert zf.testzip() is None
+        names = zf.namelist()
+        assert names[-1] == "manifest.json"  # the last entry, then the central directory
+        with zipfile.ZipFile(tmp_path / "b.zip") as lz:
+            assert names == lz.namelist()
+            assert {n: zf.read(n) for n in names} == {n: lz.read(n) for n in names}
+    assert [f.sha256 for f in remote.files] == [f.sha256 for f in local.files]
+    assert remote.location == f"s3://{BUCKET}/zips/b.zip"
+
+    # Replaced only when asked; an export that fails leaves the old object as it was.
+    with pytest.raises(RejectedInputError, match="--overwrite"):
+        export_bundle(store, f"s3://{BUCKET}/zips/b.zip", zip=True)
+    before = _objects("zips/b.zip")[""]
+    import cscor_tools.export.run as run
+
+    real = run.read_batches
+    calls = {"n": 0}
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk gone")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "read_batches", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        export_bundle(store, f"s3://{BUCKET}/zips/b.zip", zip=True, overwrite=True)
+    assert _objects("zips/b.zip")[""] == before
+    calls["n"] = 0
+    with pytest.raises(OSError, match="disk gone"):
+        export_bundle(store, f"s3://{BUCKET}/zips/new.zip", zip=True)
+    assert "new.zip" not in "".join(_objects("zips/"))
+    import s3fs
+
+    s3fs.S3FileSystem(skip_instance_cache=True).pipe(f"{BUCKET}/zips/other.zip", b"not a zip")
+    with pytest.raises(RejectedInputError, match=r"no manifest\.json"):
+        export_bundle(store, f"s3://{BUCKET}/zips/other.zip", zip=True, overwrite=True)
+
+
+def test_a_half_bundle_left_by_a_killed_export_is_replaced(s3: str, store: Store) -> None:
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    # what a writer killed mid-export leaves: its marker and some data files, no manifest
+    fs.pipe(f"{BUCKET}/half/_cscor_writing", b"x")
+    fs.pipe(f"{BUCKET}/half/clients.jsonl", b'{"half": true}\n')
+    export_bundle(store, f"s3://{BUCKET}/half/")
+    objects = _objects("half/")
+    assert "_cscor_writing" not in objects and "manifest.json" in objects
+    assert b'"half"' not in objects["clients.jsonl"]
 
 
 def _read_with_duckdb_and_polars(root: str, entity: str) -> tuple[Any, Any]:
