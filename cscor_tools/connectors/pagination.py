@@ -12,6 +12,10 @@ misbehaving provider (or a stand-in server with a bug) can send:
 Each ends the stream with a :class:`~cscor_tools.errors.PaginationLoopError` naming the
 provider, stream, path and cursor: never an endless loop, never a silent stop.
 
+A walk may also end on purpose part-way down a page: ``advance(…, until=…)`` stops at the
+first record a stream has no use for (a newest-first list read down to the newest record
+already held), keeps the records before it, and leaves the token after the last one kept.
+
 Schemes here: ``starting_after`` + ``has_more`` (Stripe, Resend's ``after``), Stripe's
 ``ending_before`` (walking toward newer objects), Slack's ``response_metadata.next_cursor``,
 keyset positions (``updated`` and ``id`` of the last record: a resumable, incremental walk),
@@ -21,7 +25,7 @@ and page numbers or offsets for providers that count.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -219,6 +223,10 @@ class Walk:
         #: where the walk stands: the token of the next page to ask for (None: the first)
         self.token = _hashable(token)
         self.pages = 0
+        #: the records of the last page the walk took (all of it, or those before ``until``)
+        self.kept: list[dict[str, Any]] = []
+        #: True once ``until`` ended the walk part-way down a page
+        self.ended = False
         self._tokens: set[Token] = set() if self.token is None else {self.token}
         self._ids: set[Any] = set()
 
@@ -233,20 +241,23 @@ class Walk:
             raise RuntimeError("a walk restarts only before its first page")
         self.token = None
 
-    def advance(self, body: Any, records: list[dict[str, Any]]) -> bool:
+    def advance(self, body: Any, records: list[dict[str, Any]], *,
+                until: Callable[[dict[str, Any]], bool] | None = None) -> bool:
         """Take in the page just read at ``token``; True when another page follows.
+
+        ``until`` ends the walk at the first record it accepts (asked of each record in
+        order, up to that one): ``kept`` then holds the records before it, ``ended`` is
+        True, no page follows whatever the provider said, and ``token`` stands after the
+        last record kept (the page's start if none was). Without it, ``kept`` is the page.
 
         Raises UnexpectedResponseError for a page that does not say where to go next, and
         PaginationLoopError when going on would loop (see the module docstring)."""
+        if self.ended:
+            raise RuntimeError("the walk ended part-way down its last page")
         ids = [self._id_of(r) for r in records]
         if ids and all(i in self._ids for i in ids):
             self._loop("a page whose records were all seen already in this walk")
-        try:
-            step = self.paginator.step(body, records, self.token)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise UnexpectedResponseError(
-                self.provider, f"the page does not say how to go on ({exc})",
-                stream=self.stream, path=self.path) from None
+        step = self._step(body, records)
         following = _hashable(step.token)
         if step.more and not records:
             self._loop("an empty page said more would follow")
@@ -254,10 +265,24 @@ class Walk:
             self._loop(f"the next page's cursor {following!r} was seen before in this walk")
         self._ids.update(ids)
         self.pages += 1
+        self.kept = records
+        stop = _first(records, until) if until is not None else None
+        if stop is not None:
+            self.kept, self.ended = records[:stop], True
+            following = _hashable(self._step(body, self.kept).token)
+            step = Step(following, False)
         self.token = following
         if step.more and following is not None:
             self._tokens.add(following)
         return step.more
+
+    def _step(self, body: Any, records: list[dict[str, Any]]) -> Step:
+        try:
+            return self.paginator.step(body, records, self.token)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UnexpectedResponseError(
+                self.provider, f"the page does not say how to go on ({exc})",
+                stream=self.stream, path=self.path) from None
 
     def _id_of(self, record: Any) -> Any:
         value = record.get(self.key) if isinstance(record, Mapping) else None
@@ -270,6 +295,14 @@ class Walk:
     def _loop(self, what: str) -> None:
         raise PaginationLoopError(self.provider, what, cursor=self.token, stream=self.stream,
                                   path=self.path)
+
+
+def _first(records: list[dict[str, Any]], until: Callable[[dict[str, Any]], bool]) -> int | None:
+    """The index of the first record ``until`` accepts (None: none does)."""
+    for i, record in enumerate(records):
+        if until(record):
+            return i
+    return None
 
 
 def _hashable(token: Any) -> Token | None:

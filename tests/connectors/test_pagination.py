@@ -185,3 +185,49 @@ def test_a_resumed_walk_refuses_its_own_start_token_and_can_restart_before_readi
     walk.advance({"data": [{"id": "a"}], "has_more": False}, [{"id": "a"}])
     with pytest.raises(RuntimeError):
         walk.restart()
+
+
+@given(count=st.integers(1, 120), size=st.integers(1, 25), data=st.data())
+def test_a_walk_ended_part_way_down_a_page_keeps_what_came_before_and_can_resume_there(
+        count: int, size: int, data: st.DataObject) -> None:
+    """``until`` stops at its first record: the records before it are kept, no page follows,
+    and a walk started from the token reads on from the record it stopped at."""
+    items = records(count)
+    cut = data.draw(st.integers(0, count - 1))
+    asked: list[str] = []
+
+    def until(record: dict[str, Any]) -> bool:
+        asked.append(record["id"])
+        return bool(record["id"] == items[cut]["id"])
+
+    for paginator, serve in [(AfterIdPaginator(limit=size), after_id_server(items, size)),
+                             (KeysetPaginator(limit=size), keyset_server(items, size))]:
+        asked.clear()
+        walk = Walk(paginator, provider="Acme", path="/things", stream="things")
+        got: list[dict[str, Any]] = []
+        while True:
+            body = serve(dict(walk.params()))
+            more = walk.advance(body, body["data"], until=until)
+            got += walk.kept
+            if not more:
+                break
+        assert [r["id"] for r in got] == [r["id"] for r in items[:cut]]
+        assert walk.ended and asked == [r["id"] for r in items[:cut + 1]]  # none asked after
+        rest, _ = walk_all(paginator, serve, token=walk.token)
+        assert [r["id"] for r in rest] == [r["id"] for r in items[cut:]]
+        with pytest.raises(RuntimeError):
+            walk.advance(body, body["data"])
+
+
+def test_a_walk_that_until_never_stops_reads_to_the_end() -> None:
+    items = records(30)
+    walk = Walk(AfterIdPaginator(limit=7), provider="Acme", path="/p")
+    got: list[dict[str, Any]] = []
+    serve = after_id_server(items, 7)
+    while True:
+        body = serve(dict(walk.params()))
+        more = walk.advance(body, body["data"], until=lambda r: False)
+        got += walk.kept
+        if not more:
+            break
+    assert len(got) == 30 and not walk.ended

@@ -13,8 +13,9 @@ and a killed run resumes at the page it stopped at. A stream may also re-read a 
 recent records each run (emails: their ``last_event`` moves on after sending): the head then
 walks on past the newest known record until it is ``window_days`` older than the newest
 record of the list (Resend's clock, not ours), and counts the records whose status changed.
-The kit's ``RestStream.read`` cannot stop a walk part-way down a page, so this stream walks
-its pages itself (with the kit's loop-refusing :class:`~cscor_tools.connectors.pagination.Walk`).
+The head ends part-way down a page, where it passes the newest known record (or the window):
+the kit's :class:`~cscor_tools.connectors.pagination.Walk` ends there (``until``), and this
+stream walks its pages itself for what rides in its cursors (the top of the list, the window).
 """
 
 from __future__ import annotations
@@ -66,6 +67,34 @@ class Marks:
 def _at(record: Mapping[str, Any]) -> str | None:
     moment = parse_time(record.get("created_at"))
     return moment.isoformat() if moment else None
+
+
+@dataclass
+class Descent:
+    """Where a head walking down a newest-first list stops: asked of each record in turn
+    (the walk's ``until``), it notes when the walk passes the newest record held before
+    (``stop``, or anything older than ``stop_at``), and stops at the first record past that
+    which is outside the re-read window (there is none without a window)."""
+
+    key: str
+    stop: str | None
+    stop_at: str | None
+    passed: bool
+    window_from: str | None
+    #: records of the page read again only for the window
+    rereads: int = 0
+
+    def __call__(self, record: Mapping[str, Any]) -> bool:
+        at = _at(record)
+        if not self.passed and (record.get(self.key) == self.stop or (
+                at is not None and self.stop_at is not None and at < self.stop_at)):
+            self.passed = True
+        if not self.passed:
+            return False
+        if self.window_from is None or at is None or at < self.window_from:
+            return True
+        self.rereads += 1
+        return False
 
 
 class NewestFirstStream(RestStream):
@@ -154,25 +183,13 @@ class NewestFirstStream(RestStream):
         while True:
             response = self.fetch(self.path, [*self.params, *walk.params()], walk)
             records = self.records_of(response.data, self.path)
-            more = walk.advance(response.data, records)
             if from_top and top is None and records:
                 top, top_at = records[0][self.primary_key], _at(records[0])
             if window_from is None and top_at is not None and self.window and from_top:
                 window_from = (datetime.fromisoformat(top_at) - self.window).isoformat()
-            kept: list[dict[str, Any]] = []
-            ended = not more
-            rereads = 0
-            for record in records:
-                at = _at(record)
-                if head and not passed and (record.get(self.primary_key) == stop or (
-                        at is not None and stop_at is not None and at < stop_at)):
-                    passed = True
-                if passed:
-                    if window_from is None or at is None or at < window_from:
-                        ended = True
-                        break
-                    rereads += 1
-                kept.append(record)
+            descent = Descent(self.primary_key, stop, stop_at, passed, window_from)
+            ended = not walk.advance(response.data, records, until=descent if head else None)
+            kept, passed, rereads = walk.kept, descent.passed, descent.rereads
             self._remember(kept, window_from)
             if head and passed and rereads == len(records):
                 with self._lock:
