@@ -11,7 +11,12 @@ What a run must remember per channel (:class:`ChannelState`, in the stream's cur
 newest ``ts`` seen, the ``ts`` of the messages within the lookback of it, the threads whose
 parents are there (their reply count, latest reply and replies' ``ts``), and how many
 messages, threads and replies the channel holds (for the next run's ETA). Each page's
-cursor carries the same for a channel part read, so a killed sync resumes at its page.
+cursor carries the same for a channel part read, so a killed sync resumes at its page. A
+history page may hold many threads, each a ``conversations.replies`` call (a minute each
+on the budget of apps outside the Marketplace): the replies of each thread read are
+checkpointed at once, with the token of their history page and the ``ts`` of the last
+message taken from it, so a run stopped part-way down a page (an outage, a kill) asks again
+for that one history page, not for the replies it had.
 
 A channel the app is not a member of, or that answers ``not_in_channel`` or
 ``channel_not_found``, is not read: the run summary says which and why, and every other
@@ -106,6 +111,9 @@ class Progress:
     new_replies: int = 0
     complete: bool = False
     failed: bool = False
+    #: stopped part-way down the history page at ``token``: the ts of the last message
+    #: taken from it (the messages down to it are in the counts above)
+    done: str | None = None
 
     def to_cursor(self) -> Cursor:
         return asdict(self)
@@ -191,6 +199,7 @@ class MessagesStream(Stream):
                     stream=self.name, token=progress.token, key="ts")
         pacing = self.connector.pacing
         while True:
+            at = walk.token
             params = [("channel", cid), *([("oldest", oldest)] if oldest else []),
                       *walk.params()]
             try:
@@ -202,8 +211,19 @@ class MessagesStream(Stream):
                 return
             messages = _records(self, body, "messages", HISTORY)
             more = walk.advance(body, messages)
+            if progress.done is not None:  # resumed part-way down this page
+                messages = [m for m in messages if _ts(str(m["ts"])) < _ts(progress.done)]
             stones: list[Tombstone] = []
-            records = self._take(cid, messages, prev, progress, full, stones)
+            records: list[dict[str, Any]] = []
+            for i, message in enumerate(messages):
+                called = self._take(cid, message, prev, progress, full, stones, records)
+                if called and i < len(messages) - 1:  # keep the replies just read
+                    progress.token = None if at is None else str(at)
+                    progress.done = str(message["ts"])
+                    extra = ChangeSet(tombstones={"notifications": stones}) if stones else None
+                    yield Page(records, progress.to_cursor(), last=False, extra=extra)
+                    stones, records = [], []
+            progress.done = None
             progress.token = str(walk.token) if more and walk.token is not None else None
             if not more:
                 progress.complete = True
@@ -216,30 +236,35 @@ class MessagesStream(Stream):
             if not more:
                 return
 
-    def _take(self, cid: str, messages: list[dict[str, Any]], prev: ChannelState,
-              progress: Progress, full: bool, stones: list[Tombstone]) -> list[dict[str, Any]]:
-        """A page of top-level messages, and the replies of its threads that changed."""
-        out: list[dict[str, Any]] = []
+    def _take(self, cid: str, message: dict[str, Any], prev: ChannelState,
+              progress: Progress, full: bool, stones: list[Tombstone],
+              out: list[dict[str, Any]]) -> bool:
+        """A top-level message, and the replies of its thread if it changed, into ``out``;
+        True when its replies were asked for."""
         lookback = self.connector.lookback_s
-        for message in messages:
-            ts = str(message["ts"])
-            message["channel"] = cid
-            out.append(message)
-            if progress.newest is None or _ts(ts) > _ts(progress.newest):
-                progress.newest = ts
-            progress.read += 1
-            if prev.newest is None or _ts(ts) > _ts(prev.newest):
-                progress.new_messages += 1
-            keep_from = _ts(ts_minus(progress.newest, lookback))
-            if prev.newest is not None:
-                keep_from = min(keep_from, _ts(ts_minus(prev.newest, lookback)))
-            if _ts(ts) > keep_from:
-                progress.seen.append(ts)
-            out += self._thread(cid, message, prev, progress, full, stones, keep_from)
-        return out
+        ts = str(message["ts"])
+        message["channel"] = cid
+        out.append(message)
+        if progress.newest is None or _ts(ts) > _ts(progress.newest):
+            progress.newest = ts
+        progress.read += 1
+        if prev.newest is None or _ts(ts) > _ts(prev.newest):
+            progress.new_messages += 1
+        keep_from = _ts(ts_minus(progress.newest, lookback))
+        if prev.newest is not None:
+            keep_from = min(keep_from, _ts(ts_minus(prev.newest, lookback)))
+        if _ts(ts) > keep_from:
+            progress.seen.append(ts)
+        replies = self._thread(cid, message, prev, progress, full, stones, keep_from)
+        if replies is None:
+            return False
+        out += replies
+        return True
 
     def _thread(self, cid: str, parent: dict[str, Any], prev: ChannelState, progress: Progress,
-                full: bool, stones: list[Tombstone], keep_from: Decimal) -> list[dict[str, Any]]:
+                full: bool, stones: list[Tombstone],
+                keep_from: Decimal) -> list[dict[str, Any]] | None:
+        """The replies of the thread ``parent`` starts, when it changed (None: not asked)."""
         ts = str(parent["ts"])
         count = int(parent.get("reply_count") or 0) if parent.get("thread_ts") == ts else 0
         latest = parent.get("latest_reply")
@@ -248,18 +273,18 @@ class MessagesStream(Stream):
             progress.reply_total += count
         known = prev.threads.get(ts)
         if count == 0 and known is None:
-            return []
+            return None
         if not full and known is not None and (known.replies, known.latest) == (count, latest):
             if _ts(ts) > keep_from:
                 progress.threads[ts] = known  # unchanged: no call
-            return []
+            return None
         replies: list[dict[str, Any]] = []
         if count:
             if known is None and (not full or prev.newest is None):
                 self.connector.pacing.expect(REPLIES, [count + 1])  # found, not foreseen
             listed = self._replies(cid, ts)
             if listed is None:  # the thread went between history and replies
-                return []
+                return None
             replies = listed
         seen = [str(r["ts"]) for r in replies]
         if known is not None:
