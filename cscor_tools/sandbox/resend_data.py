@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,30 +51,38 @@ NEXT_EVENT: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(slots=True, eq=False)
-class Domain:
+class Item:
+    """What every record of the team has: its id, its place among those made in the same
+    moment, when it was made (microseconds), and whether it still exists (keyword-only, so
+    each kind lists its own fields after these three)."""
+
     id: str
     seq: int
-    created: int  # microseconds
+    created: int
+    live: bool = field(default=True, kw_only=True)
+
+
+@dataclass(slots=True, eq=False)
+class Listed(Item):
+    """A record whose list item is kept as bytes between requests (None: render it again)."""
+
+    cache: bytes | None = field(default=None, kw_only=True)
+
+
+@dataclass(slots=True, eq=False)
+class Domain(Item):
     name: str
     status: str
     region: str
-    live: bool = True
 
 
 @dataclass(slots=True, eq=False)
-class Segment:
-    id: str
-    seq: int
-    created: int
+class Segment(Item):
     name: str
-    live: bool = True
 
 
 @dataclass(slots=True, eq=False)
-class Contact:
-    id: str
-    seq: int
-    created: int
+class Contact(Listed):
     email: str
     first_name: str
     last_name: str
@@ -81,15 +90,10 @@ class Contact:
     segments: set[str] = field(default_factory=set)
     #: topic id → "opt_in" | "opt_out" where the contact chose otherwise than the default
     topics: dict[str, str] = field(default_factory=dict)
-    live: bool = True
-    cache: bytes | None = None
 
 
 @dataclass(slots=True, eq=False)
-class Email:
-    id: str
-    seq: int
-    created: int
+class Email(Listed):
     sender: str
     to: list[str]
     subject: str
@@ -97,32 +101,21 @@ class Email:
     text: str
     last_event: str
     scheduled_at: int | None = None
-    live: bool = True
-    cache: bytes | None = None
 
 
 @dataclass(slots=True, eq=False)
-class ReceivedEmail:
-    id: str
-    seq: int
-    created: int
+class ReceivedEmail(Listed):
     sender: str
     to: list[str]
     subject: str
-    live: bool = True
-    cache: bytes | None = None
 
 
 @dataclass(slots=True, eq=False)
-class Topic:
-    id: str
-    seq: int
-    created: int
+class Topic(Item):
     name: str
     description: str
     default_subscription: str
     visibility: str = "public"
-    live: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +136,7 @@ INBOX = f"support@{SENDING_DOMAIN}"
 
 
 @dataclass(slots=True, eq=False)
-class Broadcast:
-    id: str
-    seq: int
-    created: int
+class Broadcast(Item):
     name: str
     segment_id: str
     subject: str
@@ -156,7 +146,6 @@ class Broadcast:
     status: str
     scheduled_at: int | None = None
     sent_at: int | None = None
-    live: bool = True
 
 
 class ResendData:
@@ -189,9 +178,7 @@ class ResendData:
         }
 
     def contact_list_bytes(self, c: Contact) -> bytes:
-        if c.cache is None:
-            c.cache = dumps(self.contact_item(c))
-        return c.cache
+        return _listed(c, self.contact_item)
 
     def contact_json(self, c: Contact) -> dict[str, Any]:
         return {"object": "contact", **self.contact_item(c), "properties": {}}
@@ -214,9 +201,7 @@ class ResendData:
         }
 
     def email_list_bytes(self, e: Email) -> bytes:
-        if e.cache is None:
-            e.cache = dumps(self.email_item(e))
-        return e.cache
+        return _listed(e, self.email_item)
 
     def email_json(self, e: Email) -> dict[str, Any]:
         item = self.email_item(e)
@@ -303,9 +288,7 @@ class ResendData:
         }
 
     def received_list_bytes(self, r: ReceivedEmail) -> bytes:
-        if r.cache is None:
-            r.cache = dumps(self.received_item(r))
-        return r.cache
+        return _listed(r, self.received_item)
 
     def received_json(self, r: ReceivedEmail) -> dict[str, Any]:
         return {"object": "email", **self.received_item(r), "html": None,
@@ -436,6 +419,13 @@ class ResendData:
             "resend.broadcast_recipients": sum(len(self.recipients(b, "sent"))
                                                for b in self.broadcasts),
         }
+
+
+def _listed(record: Listed, item: Callable[[Any], dict[str, Any]]) -> bytes:
+    """A record's list item as bytes, rendered once until the record changes."""
+    if record.cache is None:
+        record.cache = dumps(item(record))
+    return record.cache
 
 
 def _outcomes(broadcast_id: str, contact_id: str) -> dict[str, str]:
