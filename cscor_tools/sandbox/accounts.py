@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
 
-from cscor_tools.sandbox.admin import handle_admin
+from cscor_tools.sandbox.admin import AdminCalls, admin_in_process, handle_admin
 from cscor_tools.sandbox.app import ADMIN_PREFIX, Delivery, SandboxApp, provider_of
 from cscor_tools.sandbox.config import (
     CREDENTIALS,
@@ -32,6 +31,7 @@ from cscor_tools.sandbox.config import (
     Knobs,
     SandboxConfig,
     Volumes,
+    provider_base_url,
 )
 from cscor_tools.sandbox.errors import SandboxError
 from cscor_tools.sandbox.server import SandboxServer
@@ -87,7 +87,7 @@ class AccountsApp:
         return self.apps[owner[0]].dispatch(dataclasses.replace(req, headers=headers))
 
 
-class AccountHandle:
+class AccountHandle(AdminCalls):
     """One account of a running :class:`SandboxAccounts`: its data and its counters."""
 
     def __init__(self, name: str, app: SandboxApp) -> None:
@@ -101,26 +101,8 @@ class AccountHandle:
     def credentials(self, provider: str) -> str:
         return account_credential(self.name, provider)
 
-    def expected_counts(self) -> dict[str, int]:
-        return dict(self._admin("GET", "/_sandbox/expected"))
-
-    def expected_ids(self, kind: str) -> list[str]:
-        return list(self._admin("GET", "/_sandbox/ids", f"kind={kind}"))
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self._admin("GET", "/_sandbox/stats"))
-
-    def configure(self, **changes: Any) -> Knobs:
-        """Change this account's latency, limits or faults while it runs."""
-        body = json.dumps(changes).encode()
-        return Knobs.from_dict(self._admin("POST", "/_sandbox/knobs", body=body))
-
-    def _admin(self, method: str, path: str, query: str = "", body: bytes = b"") -> Any:
-        response = handle_admin(self.app, Request(method, path, query, {}, body))
-        data = json.loads(response.body)
-        if response.status >= 400:
-            raise ValueError(data.get("error", f"admin call failed with HTTP {response.status}"))
-        return data
+    def _admin(self, method: str, path: str, payload: Any = None) -> Any:
+        return admin_in_process(self.app, method, path, payload)
 
 
 class SandboxAccounts:
@@ -195,9 +177,7 @@ class SandboxAccounts:
         return self._server.url
 
     def base_url(self, provider: str) -> str:
-        if provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
-        return f"{self.url}/api/" if provider == "slack" else self.url
+        return provider_base_url(self.url, provider)
 
     def credentials(self, account: str, provider: str) -> str:
         if account not in self.configs:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from cscor_tools.sandbox.config import Knobs
+from cscor_tools.sandbox.config import FaultKind, Knobs
 from cscor_tools.sandbox.mutate import mutate
 from cscor_tools.sandbox.wire import Request, Response
 
@@ -143,3 +143,46 @@ def handle_admin(app: SandboxApp, req: Request) -> Response:
     except _BadRequest as err:
         return Response.json(400, {"error": str(err)})
     return Response.json(404, {"error": f"no admin endpoint {req.method} {req.path}"})
+
+
+def admin_in_process(app: SandboxApp, method: str, path: str, payload: Any = None) -> Any:
+    """An admin call answered by ``app`` in this process, without HTTP."""
+    target, _, query = path.partition("?")
+    response = handle_admin(app, Request(method, target, query, {}, admin_body(payload)))
+    return admin_answer(response.status, response.body)
+
+
+def admin_body(payload: Any) -> bytes:
+    return json.dumps(payload).encode() if payload is not None else b""
+
+
+def admin_answer(status: int, raw: bytes) -> Any:
+    data = json.loads(raw)
+    if status >= 400:
+        raise ValueError(data.get("error", f"admin call failed with HTTP {status}"))
+    return data
+
+
+class AdminCalls:
+    """What a sandbox's admin endpoints tell and change, for whatever reaches them through
+    ``_admin``: a :class:`Sandbox`, or one account of several (``accounts.py``)."""
+
+    def _admin(self, method: str, path: str, payload: Any = None) -> Any:
+        raise NotImplementedError
+
+    def configure(self, **changes: Any) -> Knobs:
+        """Change latency, rate limits or faults while running; bucket and fault counts reset."""
+        if "faults" in changes:
+            changes["faults"] = [k.value for k in FaultKind.parse(changes["faults"])]
+        return Knobs.from_dict(self._admin("POST", "/_sandbox/knobs", changes))
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._admin("GET", "/_sandbox/stats"))
+
+    def expected_counts(self) -> dict[str, int]:
+        """How many objects of each kind a complete listing returns now."""
+        return dict(self._admin("GET", "/_sandbox/expected"))
+
+    def expected_ids(self, kind: str) -> list[str]:
+        """The ids a complete listing of ``kind`` (e.g. ``stripe.customers``) returns."""
+        return list(self._admin("GET", f"/_sandbox/ids?kind={kind}"))

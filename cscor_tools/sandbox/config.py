@@ -27,6 +27,14 @@ CREDENTIALS: Mapping[str, str] = {
 CREDENTIALS_ENV = "CSCOR_SANDBOX_CREDENTIALS"
 
 
+def provider_base_url(url: str, provider: str) -> str:
+    """What each provider's client takes as its base on a sandbox at ``url``: Stripe and
+    Resend the host (their clients add ``/v1/…`` and ``/emails``), Slack ``…/api/``."""
+    if provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
+    return f"{url}/api/" if provider == "slack" else url
+
+
 def accepted_credentials(given: Mapping[str, str | None] | None) -> dict[str, str]:
     """The credentials to accept: the fixed ones, with those ``given`` in their place."""
     out = dict(CREDENTIALS)

@@ -21,29 +21,28 @@ from datetime import datetime
 from types import TracebackType
 from typing import IO, Any
 
-from cscor_tools.sandbox.admin import handle_admin
+from cscor_tools.sandbox.admin import AdminCalls, admin_answer, admin_body, admin_in_process
 from cscor_tools.sandbox.app import SandboxApp
 from cscor_tools.sandbox.config import (
     CREDENTIALS_ENV,
     DEFAULT_ANCHOR,
-    PROVIDERS,
     FaultKind,
     Knobs,
     SandboxConfig,
     Volumes,
     accepted_credentials,
+    provider_base_url,
 )
 from cscor_tools.sandbox.errors import SandboxError
 from cscor_tools.sandbox.mutate import MutationSummary
 from cscor_tools.sandbox.server import SandboxServer
-from cscor_tools.sandbox.wire import Request
 from cscor_tools.sandbox.world import World
 
 #: how long a subprocess may take to generate its world and start listening
 START_TIMEOUT = 180.0
 
 
-class Sandbox:
+class Sandbox(AdminCalls):
     """A local Stripe, Resend and Slack, from seeded data, on one 127.0.0.1 port.
 
     >>> with Sandbox(seed=7, scale=0.1) as sb:                      # doctest: +SKIP
@@ -175,11 +174,8 @@ class Sandbox:
         return self._url
 
     def base_url(self, provider: str) -> str:
-        """What each provider's client takes as its base: Stripe and Resend the host (their
-        clients add ``/v1/…`` and ``/emails``), Slack ``…/api/``."""
-        if provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
-        return f"{self.url}/api/" if provider == "slack" else self.url
+        """What ``provider``'s client takes as its base (see :func:`provider_base_url`)."""
+        return provider_base_url(self.url, provider)
 
     def credentials(self, provider: str) -> str:
         """The credential the sandbox accepts for a provider (a fixed fake one, unless the
@@ -216,25 +212,8 @@ class Sandbox:
                           {"days": days, "hours": hours, "seconds": seconds})["now"]
         return datetime.fromisoformat(now)
 
-    def configure(self, **changes: Any) -> Knobs:
-        """Change latency, rate limits or faults while running; bucket and fault counts reset."""
-        if "faults" in changes:
-            changes["faults"] = [k.value for k in FaultKind.parse(changes["faults"])]
-        return Knobs.from_dict(self._admin("POST", "/_sandbox/knobs", changes))
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self._admin("GET", "/_sandbox/stats"))
-
     def reset_stats(self) -> None:
         self._admin("POST", "/_sandbox/stats/reset")
-
-    def expected_counts(self) -> dict[str, int]:
-        """How many objects of each kind a complete listing returns now."""
-        return dict(self._admin("GET", "/_sandbox/expected"))
-
-    def expected_ids(self, kind: str) -> list[str]:
-        """The ids a complete listing of ``kind`` (e.g. ``stripe.customers``) returns."""
-        return list(self._admin("GET", f"/_sandbox/ids?kind={kind}"))
 
     def info(self) -> dict[str, Any]:
         return dict(self._admin("GET", "/_sandbox/info"))
@@ -244,25 +223,19 @@ class Sandbox:
         return int(self._admin("POST", "/_sandbox/warm")["objects"])
 
     def _admin(self, method: str, path: str, payload: Any = None) -> Any:
-        body = json.dumps(payload).encode() if payload is not None else b""
         if self._app is not None:
-            target, _, query = path.partition("?")
-            response = handle_admin(self._app, Request(method, target, query, {}, body))
-            status, raw = response.status, response.body
-        else:
-            request = urllib.request.Request(self.url + path, data=body or None, method=method,
-                                             headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=300) as reply:
-                    status, raw = reply.status, reply.read()
-            except urllib.error.HTTPError as err:
-                status, raw = err.code, err.read()
-            except OSError as err:
-                raise SandboxError(f"the sandbox at {self.url} did not answer: {err}") from err
-        data = json.loads(raw)
-        if status >= 400:
-            raise ValueError(data.get("error", f"admin call failed with HTTP {status}"))
-        return data
+            return admin_in_process(self._app, method, path, payload)
+        body = admin_body(payload)
+        request = urllib.request.Request(self.url + path, data=body or None, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=300) as reply:
+                status, raw = reply.status, reply.read()
+        except urllib.error.HTTPError as err:
+            status, raw = err.code, err.read()
+        except OSError as err:
+            raise SandboxError(f"the sandbox at {self.url} did not answer: {err}") from err
+        return admin_answer(status, raw)
 
 
 def check_port(port: int) -> None:
