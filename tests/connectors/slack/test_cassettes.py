@@ -7,64 +7,37 @@ re-recorded against a real workspace (``CSCOR_VCR_RECORD=all``) is checked the s
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import vcr
 import yaml
 
 from cscor_tools.config import Config
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store
 from cscor_tools.workspace import sync_connector
+from tests.connectors.cassettes import Scrubber, credential, recorder
+from tests.connectors.cassettes import bodies as cassette_bodies
 
 from .conftest import CASSETTES, rows
 
-RECORD_MODE = os.environ.get("CSCOR_VCR_RECORD", "none")
 TOKEN_SHAPE = re.compile(r"\bxox[abpre]-[A-Za-z0-9-]+")
-KEPT_HEADERS = {"content-type", "accept"}
-
-
-def _scrub_request(request: Any) -> Any:
-    request.headers = {k: v for k, v in request.headers.items() if k.lower() in KEPT_HEADERS}
-    request.uri = TOKEN_SHAPE.sub("[token redacted]", request.uri)
-    return request
-
-
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    response["headers"] = {k: v for k, v in response["headers"].items()
-                           if k.lower() in KEPT_HEADERS}
-    return response
-
-
-RECORDER = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode=RECORD_MODE,
-    match_on=["method", "path"],
-    filter_headers=["authorization", "cookie"],
-    before_record_request=_scrub_request,
-    before_record_response=_scrub_response,
-    decode_compressed_response=True,
-)
+RECORDER = recorder(CASSETTES, Scrubber(frozenset({"content-type", "accept"}),
+                                        lambda text: TOKEN_SHAPE.sub("[token redacted]", text)))
 
 
 def bodies(name: str, method: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((CASSETTES / name).read_text())
-    return [json.loads(i["response"]["body"]["string"]) for i in data["interactions"]
-            if i["request"]["uri"].split("?")[0].endswith(method)]
+    return cassette_bodies(CASSETTES / name, method)
 
 
 def sync(store: Store) -> Any:
-    token = os.environ.get("SLACK_BOT_TOKEN", "xoxb-cassette") if RECORD_MODE != "none" \
-        else "xoxb-cassette"
     # one channel at a time, so requests come in the order they were recorded; a high rate,
     # since a replay spends no budget
-    return sync_connector("slack", store=store, env={"SLACK_BOT_TOKEN": token},
+    return sync_connector("slack", store=store,
+                          env={"SLACK_BOT_TOKEN": credential("SLACK_BOT_TOKEN", "xoxb-cassette")},
                           base_url="https://slack.com/api/", concurrency=1, rate_limit=1000.0,
                           config=Config())
 

@@ -8,13 +8,11 @@ real test-mode account (``CSCOR_VCR_RECORD=all``, see the README) is checked the
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-import vcr
 import yaml
 
 from cscor_tools.connectors.stripe import API_VERSION
@@ -22,61 +20,24 @@ from cscor_tools.connectors.stripe.client import redact_secrets
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store
 from cscor_tools.workspace import sync_connector
+from tests.connectors.cassettes import RECORD_MODE, Scrubber, bodies, credential, recorder
 from tests.connectors.stripe.conftest import CASSETTES
 
-RECORD_MODE = os.environ.get("CSCOR_VCR_RECORD", "none")
 KEY_SHAPE = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{3,}")
 #: a payment's client secret (pi_…_secret_…): it can confirm the payment, like a key can
 CLIENT_SECRET_SHAPE = re.compile(r"_secret_[A-Za-z0-9]{8,}")
-KEPT_HEADERS = {"content-type", "stripe-version", "request-id", "accept"}
-
-
-def _scrub_request(request: Any) -> Any:
-    request.headers = {k: v for k, v in request.headers.items() if k.lower() in KEPT_HEADERS}
-    request.uri = redact_secrets(request.uri)
-    return request
-
-
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    response["headers"] = {k: v for k, v in response["headers"].items()
-                           if k.lower() in KEPT_HEADERS}
-    body = response["body"].get("string")
-    # vcrpy runs this hook on playback too, with bytes: keep the type it was given
-    if isinstance(body, bytes):
-        response["body"]["string"] = redact_secrets(body.decode()).encode()
-    elif isinstance(body, str):
-        response["body"]["string"] = redact_secrets(body)
-    return response
-
-
-RECORDER = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode=RECORD_MODE,
-    match_on=["method", "path"],
-    filter_headers=["authorization", "cookie"],
-    before_record_request=_scrub_request,
-    before_record_response=_scrub_response,
-    decode_compressed_response=True,
-)
-
-
-def bodies(name: str, path: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((CASSETTES / name).read_text())
-    out = []
-    for item in data["interactions"]:
-        if item["request"]["uri"].split("?")[0].endswith(path):
-            out.append(json.loads(item["response"]["body"]["string"]))
-    return out
+SCRUB = Scrubber(frozenset({"content-type", "stripe-version", "request-id", "accept"}),
+                 redact_secrets, scrub_bodies=True)
+RECORDER = recorder(CASSETTES, SCRUB)
 
 
 def listed(name: str, path: str) -> dict[str, dict[str, Any]]:
-    return {o["id"]: o for body in bodies(name, path) for o in body["data"]}
+    return {o["id"]: o for body in bodies(CASSETTES / name, path) for o in body["data"]}
 
 
 def sync(store: Store) -> Any:
-    key = os.environ.get("STRIPE_API_KEY", "sk_test_cassette") if RECORD_MODE != "none" \
-        else "sk_test_cassette"
-    return sync_connector("stripe", store=store, env={"STRIPE_API_KEY": key},
+    return sync_connector("stripe", store=store,
+                          env={"STRIPE_API_KEY": credential("STRIPE_API_KEY", "sk_test_cassette")},
                           base_url="https://api.stripe.com", concurrency=1)
 
 
@@ -144,7 +105,7 @@ def test_the_recording_scrubber_removes_a_payment_intents_client_secret(
     assert CLIENT_SECRET_SHAPE.search(secret)  # the example holds one shaped like a real one
     response = {"headers": {"Set-Cookie": ["x"]},
                 "body": {"string": json.dumps({"object": "list", "data": [intent]}).encode()}}
-    scrubbed = _scrub_response(response)
+    scrubbed = SCRUB.response(response)
     body = scrubbed["body"]["string"].decode()
     assert secret not in body and intent["id"] in body
     assert json.loads(body)["data"][0]["client_secret"] == "[client secret redacted]"
