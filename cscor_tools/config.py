@@ -27,6 +27,10 @@ _CONNECTOR_KEYS = {
     "streams", "options", "max_attempts", "timeout",
 }
 _JOB_KEYS = {"connectors", "full", "streams", "export", "schedule", "workspace"}
+_EXPORT_TYPES: dict[str, Any] = {
+    "out": str, "format": str, "policy": str, "entities": list, "since": str, "until": str,
+    "include_deleted": bool, "zip": bool, "partition_by": list, "overwrite": bool,
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,24 @@ class ConnectorConfig:
 
 
 @dataclass(frozen=True)
+class ExportSpec:
+    """The export a named job writes once its syncs succeeded: ``cscor export``'s options."""
+
+    out: str
+    format: str = "jsonl"
+    policy: str = "portability"
+    entities: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    include_deleted: bool = False
+    zip: bool = False
+    #: hive-partitioned Parquet by these keys (``source``, ``month``) instead of a bundle
+    partition_by: tuple[str, ...] = ()
+    #: replace the bundle of the previous run (a scheduled job writing to one place needs it)
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
 class Job:
     """A named job: which connectors to sync, how, and optionally an export to write after."""
 
@@ -53,7 +75,7 @@ class Job:
     connectors: tuple[str, ...]
     full: bool = False
     streams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    export: Mapping[str, Any] | None = None
+    export: ExportSpec | None = None
     #: when `cscor worker` queues it: a cron expression ("0 2 * * *"; a sixth field: seconds)
     schedule: str | None = None
     #: the workspace a scheduled run syncs into (default: the config's workspace)
@@ -138,9 +160,7 @@ def parse_config(data: Mapping[str, Any], file: Path | None = None) -> Config:
             k: _strings(v, f"{where}: jobs.{name}.streams.{k}") or ()
             for k, v in dict(raw.get("streams", {})).items()
         }
-        export = raw.get("export")
-        if export is not None and not isinstance(export, Mapping):
-            raise ConfigError(f"{where}: jobs.{name}.export must be a table")
+        export = _export_spec(raw.get("export"), f"{where}: jobs.{name}.export")
         schedule = raw.get("schedule")
         if schedule is not None and (
             not isinstance(schedule, str) or len(schedule.split()) not in (5, 6)
@@ -221,6 +241,29 @@ def resolve_workspace(flag: str | None, config: Config, env: Mapping[str, str] =
         ws = config.workspace
         return ws if "://" in ws or Path(ws).is_absolute() else str(base / ws)
     return DEFAULT_WORKSPACE
+
+
+def _export_spec(raw: Any, where: str) -> ExportSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    for key, value in raw.items():
+        kind = _EXPORT_TYPES.get(key)
+        if kind is None:
+            raise ConfigError(f"{where}: unknown setting {key!r} (known: "
+                              f"{', '.join(sorted(_EXPORT_TYPES))})")
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            what = "list of strings" if kind is list else kind.__name__
+            raise ConfigError(f"{where}.{key} must be a {what}")
+    if not raw.get("out"):
+        raise ConfigError(f"{where}.out is missing: where the bundle goes (a folder, a .zip or "
+                          "an s3://… URL)")
+    values = dict(raw)
+    for key in ("entities", "partition_by"):
+        if key in values:
+            values[key] = _strings(values[key], f"{where}.{key}") or ()
+    return ExportSpec(**values)
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

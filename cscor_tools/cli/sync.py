@@ -9,9 +9,10 @@ import click
 from cscor_tools.cli.app import app
 from cscor_tools.cli.output import plural, print_json, print_table, progress_observer
 from cscor_tools.config import base_url_problem
-from cscor_tools.errors import ConfigError, ExitCode
+from cscor_tools.errors import ExitCode
+from cscor_tools.export.configured import check_spec, run_export
 from cscor_tools.sync import SyncResult
-from cscor_tools.workspace import SyncOutcome, sync_connector, sync_many
+from cscor_tools.workspace import SyncOutcome, open_workspace, sync_connector, sync_many
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -135,10 +136,18 @@ def sync(
 def run(ctx: click.Context, job: str, as_json: bool) -> None:
     """Run a named job from cscor.toml: its syncs, then its export if it names one.
 
+    The export is written only when every sync succeeded. With --json and an export, the
+    output is {"syncs": [...], "export": {...}}.
+
     \b
     Example (cscor.toml):
       [jobs.nightly]
       connectors = ["stripe"]
+      [jobs.nightly.export]
+      out = "s3://bucket/acme/"     # or a folder, or a .zip with zip = true
+      format = "parquet"
+      policy = "pseudonymized"
+      overwrite = true
     then:
       cscor run nightly
     """
@@ -155,24 +164,36 @@ def run(ctx: click.Context, job: str, as_json: bool) -> None:
                 streams=list(spec.streams.get(name, ())) or None,
             )
         )
-    code = _report(outcomes, as_json)
-    if spec.export is not None and code in (ExitCode.OK, ExitCode.RECONCILED):
-        raise ConfigError(f"job {job!r}: exports in jobs are not available in this version")
+    if spec.export is None:
+        ctx.exit(_report(outcomes, as_json))
+    check_spec(spec.export)
+    code = _report(outcomes, as_json, emit_json=False)
+    exported = None
+    if code in (ExitCode.OK, ExitCode.RECONCILED):
+        with open_workspace(a.workspace, a.config) as store:
+            exported = run_export(store, spec.export)
+        if not as_json:
+            click.echo(f"{job}: exported {plural(exported.rows, 'row')} under policy "
+                       f"{exported.policy!r} to {exported.as_dict()['out']} "
+                       f"(run #{exported.run_id})")
+    elif not as_json:
+        click.secho(f"{job}: export skipped: not every sync succeeded", fg="yellow", err=True)
+    if as_json:
+        print_json({"syncs": _outcomes_json(outcomes),
+                    "export": exported.as_dict() if exported is not None else None})
     ctx.exit(code)
 
 
-def _report(outcomes: list[SyncOutcome], as_json: bool) -> int:
+def _outcomes_json(outcomes: list[SyncOutcome]) -> list[dict[str, Any]]:
+    return [o.result.as_dict() if o.result else {"connector": o.connector, "error": str(o.error)}
+            for o in outcomes]
+
+
+def _report(outcomes: list[SyncOutcome], as_json: bool, *, emit_json: bool = True) -> int:
     """Print what happened; returns the exit code (see :func:`combined_exit_code`)."""
     codes = []
-    if as_json:
-        print_json(
-            [
-                o.result.as_dict()
-                if o.result
-                else {"connector": o.connector, "error": str(o.error)}
-                for o in outcomes
-            ]
-        )
+    if as_json and emit_json:
+        print_json(_outcomes_json(outcomes))
     for o in outcomes:
         if o.error is not None:
             if not as_json:

@@ -1,4 +1,4 @@
-"""Queue commands: `cscor worker`, `cscor enqueue sync|job` and `cscor jobs`."""
+"""Queue commands: `cscor worker`, `cscor enqueue sync|export|job` and `cscor jobs`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import click
 
 from cscor_tools.cli.app import app
 from cscor_tools.cli.output import clip, print_json, print_table
-from cscor_tools.config import base_url_problem, resolve_workspace
+from cscor_tools.config import ExportSpec, base_url_problem, resolve_workspace
+from cscor_tools.formats import FORMATS
 from cscor_tools.store.postgres import redact_url
-from cscor_tools.workers import Queue, SyncJob, resolve_queue
+from cscor_tools.workers import ExportJob, Queue, SyncJob, resolve_queue
+from cscor_tools.workers.runner import Retention
 
 _queue_option = click.option(
     "--queue", "queue_url", metavar="URL",
@@ -40,15 +42,23 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--burst", is_flag=True,
               help="Stop once the queue has nothing left for this worker.")
 @click.option("--name", metavar="NAME", help="This worker's name in logs.")
+@click.option("--keep-finished", type=click.FloatRange(min=0), default=168.0,
+              show_default=True, metavar="HOURS",
+              help="Finished jobs are removed from the queue this long after (checked hourly).")
+@click.option("--keep-parked", type=click.FloatRange(min=0), default=720.0, show_default=True,
+              metavar="HOURS",
+              help="Parked jobs (failed for good) are removed this long after; their error "
+                   "stays in the workspace's run log.")
 @click.pass_context
 def worker(ctx: click.Context, queue_url: str | None, concurrency: int, heartbeat: float,
-           burst: bool, name: str | None) -> None:
+           burst: bool, name: str | None, keep_finished: float, keep_parked: float) -> None:
     """Run queued jobs until stopped (Ctrl-C or SIGTERM let the running job finish).
 
     Start as many as you like, on as many machines as reach the queue: each (workspace,
     connector) is synced by one worker at a time, and a worker that dies leaves its job to
-    another, which resumes from the last committed page. Named jobs of cscor.toml with a
-    `schedule` are queued when due.
+    another, which resumes from the last committed page. Exports run too, manifest last, so
+    a reader never sees half a bundle. Named jobs of cscor.toml with a `schedule` are queued
+    when due; finished jobs are cleaned out of the queue every hour.
 
     \b
     Example:
@@ -58,7 +68,8 @@ def worker(ctx: click.Context, queue_url: str | None, concurrency: int, heartbea
     queue = _queue(ctx, queue_url)
     click.echo(f"Worker on {queue.location} (Ctrl-C to stop)", err=True)
     queue.run_worker(config=a.config, concurrency=concurrency, wait=not burst,
-                     heartbeat=heartbeat, name=name)
+                     heartbeat=heartbeat, name=name,
+                     retention=Retention(keep_finished, keep_parked))
 
 
 @click.group()
@@ -123,18 +134,78 @@ def enqueue_sync(ctx: click.Context, connector: str, queue_url: str | None, full
         click.echo(f"Queued job #{job_id}: sync {connector} into {where}")
 
 
+@enqueue.command("export")
+@_queue_option
+@click.option("--out", "-o", required=True, metavar="PATH|URL",
+              help="Where the bundle goes: object storage (s3://bucket/prefix/, gs://, az://) "
+                   "or an absolute path on the workers.")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="jsonl",
+              show_default=True, help="File format.")
+@click.option("--policy", "-p", default="portability", show_default=True,
+              metavar="NAME|FILE.toml",
+              help="Minimization policy: a built-in name, or a TOML file on the workers.")
+@click.option("--entities", metavar="A,B", help="Only these entities (comma-separated).")
+@click.option("--since", metavar="DATE", help="Only rows created at or after DATE (UTC).")
+@click.option("--until", metavar="DATE", help="Only rows created before DATE (UTC).")
+@click.option("--include-deleted", is_flag=True, help="Also export tombstones.")
+@click.option("--zip", "as_zip", is_flag=True, help="One .zip object instead of a prefix.")
+@click.option("--partition-by", metavar="KEYS",
+              help="Hive-partitioned Parquet by source,month instead of a bundle.")
+@click.option("--overwrite", is_flag=True, help="Replace the bundle already there.")
+@click.option("--attempts", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Attempts before the job is parked.")
+@click.option("--backoff", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              metavar="SECONDS", help="Wait before the first retry (doubling after).")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher runs first.")
+@click.pass_context
+def enqueue_export(ctx: click.Context, queue_url: str | None, out: str, fmt: str, policy: str,
+                   entities: str | None, since: str | None, until: str | None,
+                   include_deleted: bool, as_zip: bool, partition_by: str | None,
+                   overwrite: bool, attempts: int, backoff: float, priority: int) -> None:
+    """Queue an export of the workspace (a PostgreSQL one), as `cscor export` writes it.
+
+    An export to the same place already waiting is not queued twice.
+
+    \b
+    Example:
+      cscor enqueue export --workspace postgresql://cscor@db/acme \\
+        --out s3://exports/acme/ --format parquet --partition-by source,month --overwrite
+    """
+    a = app(ctx)
+    workspace = resolve_workspace(a.workspace, a.config)
+    spec = ExportSpec(out, format="parquet" if partition_by and fmt == "jsonl" else fmt,
+                      policy=policy, entities=_split(entities), since=since, until=until,
+                      include_deleted=include_deleted, zip=as_zip,
+                      partition_by=_split(partition_by), overwrite=overwrite)
+    job = ExportJob(workspace, spec, attempts=attempts, backoff=backoff)
+    queue = Queue(resolve_queue(queue_url, workspace))
+    job_id = queue.enqueue_export(job, priority=priority)
+    if job_id is None:
+        click.echo(f"An export to {out} is already waiting: not queued again.")
+    else:
+        click.echo(f"Queued job #{job_id}: {job.title}")
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
 @enqueue.command("job")
 @click.argument("name")
 @_queue_option
 @click.pass_context
 def enqueue_job(ctx: click.Context, name: str, queue_url: str | None) -> None:
-    """Queue a named job of cscor.toml now: a sync of each of its connectors.
+    """Queue a named job of cscor.toml now: a sync of each of its connectors, then its export
+    (written once every sync succeeded).
 
     \b
     Example (cscor.toml):
       [jobs.nightly]
       connectors = ["stripe"]
       schedule = "0 2 * * *"     # cscor worker queues it every night at 02:00
+      [jobs.nightly.export]
+      out = "s3://exports/acme/"
+      overwrite = true
     then, to run it now:
       cscor enqueue job nightly
     """
@@ -142,12 +213,10 @@ def enqueue_job(ctx: click.Context, name: str, queue_url: str | None) -> None:
     spec = a.config.job(name)
     workspace = spec.workspace or resolve_workspace(a.workspace, a.config)
     queue = Queue(resolve_queue(queue_url, workspace))
-    for connector in spec.connectors:
-        job = SyncJob(workspace, connector, full=spec.full,
-                      streams=tuple(spec.streams.get(connector, ())))
-        job_id = queue.enqueue_sync(job)
-        state = f"queued job #{job_id}" if job_id is not None else "already waiting"
-        click.echo(f"{name}: sync {connector} into {redact_url(workspace)}: {state}")
+    for part in queue.enqueue_named(a.config, name, workspace):
+        state = (f"queued job #{part.queued_id}" if part.queued_id is not None
+                 else "already waiting")
+        click.echo(f"{name}: {part.title}: {state}")
 
 
 @click.command()
@@ -197,6 +266,10 @@ def jobs(ctx: click.Context, queue_url: str | None, statuses: str | None, parked
 def _what(task: str, args: dict[str, object]) -> str:
     if task.endswith("sync"):
         return f"sync {args.get('connector')} into {redact_url(str(args.get('workspace')))}"
+    if task.endswith("export"):
+        export = args.get("export")
+        out = export.get("out") if isinstance(export, dict) else None
+        return f"export {redact_url(str(args.get('workspace')))} to {out}"
     if task.endswith("scheduled"):
         return f"job {args.get('job')}"
     return task

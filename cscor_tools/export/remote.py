@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from cscor_tools.errors import ConfigError, RejectedInputError
+from cscor_tools.errors import ConfigError, RejectedInputError, StoreError
 from cscor_tools.export.bundle import Bundle
 
 _PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs",
@@ -95,7 +95,9 @@ def filesystem(url: str) -> tuple[Any, str]:
 
 @contextmanager
 def _storage_errors(url: str) -> Iterator[None]:
-    """Object-store failures as configuration errors naming the destination, never a key."""
+    """Object-store failures as our errors, naming the destination, never a key: refused
+    credentials, a missing bucket or a denied write need a person (ConfigError); the store
+    being unreachable or failing may pass (StoreError: a queued export is retried)."""
     try:
         yield
     except (ConfigError, RejectedInputError):
@@ -106,7 +108,12 @@ def _storage_errors(url: str) -> Iterator[None]:
         if "credential" in kind.lower() or "credential" in reason.lower():
             reason = (f"{kind}: no usable credentials in the environment (e.g. "
                       "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)")
-        raise ConfigError(f"{_safe(url)}: cannot write: {reason}") from None
+            raise ConfigError(f"{_safe(url)}: cannot write: {reason}") from None
+        if isinstance(exc, PermissionError | FileNotFoundError | NotADirectoryError |
+                      IsADirectoryError | ValueError | TypeError):
+            raise ConfigError(f"{_safe(url)}: cannot write: {reason}") from None
+        raise StoreError(f"{_safe(url)}: cannot write: {reason} (the store may be down or "
+                         "unreachable)") from None
 
 
 class RemoteBundle(Bundle):

@@ -1,4 +1,4 @@
-"""What a queued sync job is, and how a worker runs one: no queue engine in here.
+"""What a queued sync or export job is, and how a worker runs one: no queue engine in here.
 
 A job's arguments are stored in the queue, readable by whoever can read the database, so they
 hold names, never secrets: the workspace URL without a password (workers get it from
@@ -12,14 +12,17 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cscor_tools.config import Config, workspace_location_problem
+from cscor_tools.config import Config, ExportSpec, workspace_location_problem
 from cscor_tools.connectors import load_connector
 from cscor_tools.connectors.base import Secret
 from cscor_tools.connectors.settings import connector_settings
 from cscor_tools.errors import ConfigError, CscorError, ExitCode, MissingCredentialError
+from cscor_tools.export.configured import check_spec, run_export
+from cscor_tools.export.remote import is_remote
 from cscor_tools.store import is_postgres_url, open_store
 from cscor_tools.store.postgres import redact_url
 from cscor_tools.sync import SyncResult, sync
@@ -68,24 +71,7 @@ class SyncJob:
     backoff: float = 10.0
 
     def __post_init__(self) -> None:
-        problem = workspace_location_problem(self.workspace)
-        if problem:
-            raise ConfigError(problem)
-        if not is_postgres_url(self.workspace):
-            raise ConfigError(
-                "a queued sync needs a PostgreSQL workspace (postgresql://…): workers on "
-                "other machines cannot reach a SQLite file"
-            )
-        if urlsplit(self.workspace).password is not None:
-            raise ConfigError(
-                f"{redact_url(self.workspace)}: a queued job's workspace URL must not carry a "
-                "password (job arguments are stored in the queue); give the workers the "
-                "password in PGPASSWORD or ~/.pgpass"
-            )
-        if self.attempts < 1:
-            raise ConfigError("a job needs at least 1 attempt")
-        if self.backoff < 0:
-            raise ConfigError("the backoff cannot be negative")
+        _check_queued(self.workspace, self.attempts, self.backoff, "sync")
 
     @property
     def lock(self) -> str:
@@ -117,7 +103,102 @@ class SyncJob:
 
     def backoff_after(self, attempts_done: int) -> float:
         """Seconds before the next attempt: ``backoff``, doubling, at most an hour."""
-        return float(min(3600.0, self.backoff * 2 ** max(0, attempts_done - 1)))
+        return backoff_after(self.backoff, attempts_done)
+
+
+def backoff_after(backoff: float, attempts_done: int) -> float:
+    """Seconds before the next attempt: ``backoff``, doubling, at most an hour."""
+    return float(min(3600.0, backoff * 2 ** max(0, attempts_done - 1)))
+
+
+def _check_queued(workspace: str, attempts: int, backoff: float, what: str) -> None:
+    """What every queued job needs: a workspace all workers reach, named without a password."""
+    problem = workspace_location_problem(workspace)
+    if problem:
+        raise ConfigError(problem)
+    if not is_postgres_url(workspace):
+        raise ConfigError(
+            f"a queued {what} needs a PostgreSQL workspace (postgresql://…): workers on "
+            "other machines cannot reach a SQLite file"
+        )
+    if urlsplit(workspace).password is not None:
+        raise ConfigError(
+            f"{redact_url(workspace)}: a queued job's workspace URL must not carry a "
+            "password (job arguments are stored in the queue); give the workers the "
+            "password in PGPASSWORD or ~/.pgpass"
+        )
+    if attempts < 1:
+        raise ConfigError("a job needs at least 1 attempt")
+    if backoff < 0:
+        raise ConfigError("the backoff cannot be negative")
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """One export of one workspace, as the queue keeps it; ``after``: the ids of the queued
+    syncs it waits for (a named job's), whose success it needs."""
+
+    workspace: str
+    export: ExportSpec
+    after: tuple[int, ...] = ()
+    attempts: int = 5
+    backoff: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check_queued(self.workspace, self.attempts, self.backoff, "export")
+        check_spec(self.export)
+        out = self.export.out
+        if not is_remote(out) and not Path(out).is_absolute():
+            raise ConfigError(f"{out}: a queued export's --out must be an absolute path on the "
+                              "workers, or object storage (s3://…)")
+        if urlsplit(out).password is not None or urlsplit(out).username is not None:
+            raise ConfigError("a queued export's --out must not carry a key or password "
+                              "(job arguments are stored in the queue)")
+
+    @property
+    def lock(self) -> str:
+        """One export to one place at a time (and one waiting)."""
+        return f"export:{self.export.out.rstrip('/')}"
+
+    @property
+    def title(self) -> str:
+        return f"export {redact_url(self.workspace)} to {self.export.out}"
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The job's arguments as the queue stores them (JSON)."""
+        spec = {f.name: (list(v) if isinstance(v, tuple) else v)
+                for f in dataclasses.fields(ExportSpec)
+                if (v := getattr(self.export, f.name)) != f.default or f.name == "out"}
+        out: dict[str, Any] = {"workspace": self.workspace, "export": spec}
+        if self.after:
+            out["after"] = list(self.after)
+        if self.attempts != 5:
+            out["attempts"] = self.attempts
+        if self.backoff != 10.0:
+            out["backoff"] = self.backoff
+        return out
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ExportJob:
+        spec = dict(kwargs["export"])
+        for key in ("entities", "partition_by"):
+            if key in spec:
+                spec[key] = tuple(spec[key] or ())
+        return cls(kwargs["workspace"], ExportSpec(**spec),
+                   after=tuple(kwargs.get("after") or ()),
+                   attempts=int(kwargs.get("attempts", 5)),
+                   backoff=float(kwargs.get("backoff", 10.0)))
+
+    def backoff_after(self, attempts_done: int) -> float:
+        return backoff_after(self.backoff, attempts_done)
+
+
+def run_export_job(job: ExportJob, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Write the job's export here and now; what was written (the result's summary)."""
+    result = run_export(job.workspace, job.export, env=env)
+    summary = result.as_dict()
+    return {"run_id": summary["run_id"], "out": summary["out"], "rows": summary["rows"],
+            "files": len(summary["files"])}
 
 
 def run_sync_job(

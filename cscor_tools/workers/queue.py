@@ -23,10 +23,12 @@ from cscor_tools.errors import ConfigError, StoreError
 from cscor_tools.store import is_postgres_url
 from cscor_tools.store.postgres import redact_url
 from cscor_tools.workers.budget import BUDGETS_DDL
-from cscor_tools.workers.jobs import SyncJob
+from cscor_tools.workers.jobs import ExportJob, SyncJob
 
 if TYPE_CHECKING:
     import procrastinate
+
+    from cscor_tools.workers.runner import Retention
 
 log = logging.getLogger("cscor_tools.workers")
 
@@ -110,6 +112,16 @@ class JobInfo:
         }
 
 
+@dataclass(frozen=True)
+class QueuedNamed:
+    """One part of a named job put on the queue: what, the id queued (None: one was waiting
+    already), and the id of the job that will do it."""
+
+    title: str
+    queued_id: int | None
+    waiting_id: int | None
+
+
 class Queue:
     """The job queue in a PostgreSQL database (its tables in the URL's schema)."""
 
@@ -164,24 +176,85 @@ class Queue:
 
     def enqueue_sync(self, job: SyncJob, *, priority: int = 0) -> int | None:
         """Queue a sync; its id, or None when the same sync is already waiting."""
-        pc = procrastinate_module()
         from cscor_tools.workers import tasks
 
-        self.install()
-        app = self.app(pool_size=1)
-        with app.open():
-            deferrer = app.configure_task(tasks.SYNC_TASK, lock=job.lock,
-                                          queueing_lock=job.lock, priority=priority)
-            try:
-                job_id: int = deferrer.defer(**job.as_kwargs())
-            except pc.exceptions.AlreadyEnqueued:
-                return None
+        job_id = self._defer(tasks.SYNC_TASK, job.lock, job.as_kwargs(), priority)
+        if job_id is None:
+            return None
         log.info("job queued", extra={"event": "job_queued", "job_id": job_id,
                                       "connector": job.connector,
                                       "workspace": redact_url(job.workspace)})
         return job_id
 
+    def enqueue_export(self, job: ExportJob, *, priority: int = 0) -> int | None:
+        """Queue an export; its id, or None when an export to the same place is waiting."""
+        from cscor_tools.workers import tasks
+
+        job_id = self._defer(tasks.EXPORT_TASK, job.lock, job.as_kwargs(), priority)
+        if job_id is not None:
+            log.info("job queued", extra={"event": "job_queued", "job_id": job_id,
+                                          "out": job.export.out,
+                                          "workspace": redact_url(job.workspace)})
+        return job_id
+
+    def enqueue_named(self, config: Config, name: str,
+                      workspace: str | None = None) -> list[QueuedNamed]:
+        """Queue a named job of cscor.toml: a sync of each of its connectors, then its export
+        (if it names one), which runs once they all succeeded. A sync already waiting is not
+        queued twice: the export waits for that one."""
+        spec = config.job(name)
+        where = spec.workspace or workspace or config.workspace
+        if not where:
+            raise ConfigError(f"job {name!r}: no workspace (give --workspace, or workspace = "
+                              "… in cscor.toml or the job)")
+        syncs = [SyncJob(where, c, full=spec.full, streams=tuple(spec.streams.get(c, ())))
+                 for c in spec.connectors]
+        export = ExportJob(where, spec.export) if spec.export is not None else None
+        queued: list[QueuedNamed] = []
+        for job in syncs:
+            job_id = self.enqueue_sync(job)
+            queued.append(QueuedNamed(job.title, job_id, job_id or self._waiting(job.lock)))
+        if export is not None:
+            after = tuple(q.waiting_id for q in queued if q.waiting_id is not None)
+            export = ExportJob(where, export.export, after=after)
+            job_id = self.enqueue_export(export)
+            queued.append(QueuedNamed(export.title, job_id, job_id or self._waiting(export.lock)))
+        return queued
+
+    def _defer(self, task: str, lock: str, kwargs: dict[str, Any], priority: int) -> int | None:
+        pc = procrastinate_module()
+        self.install()
+        app = self.app(pool_size=1)
+        with app.open():
+            deferrer = app.configure_task(task, lock=lock, queueing_lock=lock, priority=priority)
+            try:
+                job_id: int = deferrer.defer(**kwargs)
+            except pc.exceptions.AlreadyEnqueued:
+                return None
+        return job_id
+
+    def _waiting(self, lock: str) -> int | None:
+        """The id of the job waiting under ``lock``, if one still is."""
+        with self.connect() as conn:
+            row = conn.execute("SELECT id FROM procrastinate_jobs WHERE queueing_lock = %s "
+                               "AND status = 'todo' ORDER BY id DESC LIMIT 1", (lock,)).fetchone()
+        return int(row[0]) if row else None
+
     # -- looking at it ----------------------------------------------------------------------
+
+    def statuses(self, ids: Sequence[int]) -> dict[int, str]:
+        """The status of each of these jobs still in the queue (a job cleaned away is gone)."""
+        with self.connect() as conn:
+            rows = conn.execute("SELECT id, status::text FROM procrastinate_jobs "
+                                "WHERE id = ANY(%s)", (list(ids),)).fetchall()
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    def failed_attempts(self, job_id: int) -> int:
+        """How many attempts of a job failed (a wait for other jobs is not an attempt)."""
+        with self.connect() as conn:
+            row = conn.execute("SELECT count(*) FROM cscor_job_errors WHERE job_id = %s",
+                               (job_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     def jobs(self, *, statuses: Sequence[str] | None = None, limit: int = 50) -> list[JobInfo]:
         """The newest jobs (of these statuses), each with its latest error."""
@@ -212,6 +285,34 @@ class Queue:
                 (job_id, attempt, error[:2000], exit_code, parked),
             )
 
+    # -- cleaning it ------------------------------------------------------------------------
+
+    def remove_old_jobs(self, *, keep_hours: float = 168.0,
+                        keep_failed_hours: float | None = 720.0) -> int:
+        """Delete jobs finished more than ``keep_hours`` ago (parked ones after
+        ``keep_failed_hours``; None: never), with their recorded errors; how many went.
+
+        procrastinate's own ``delete_old_jobs`` query does the work; the worker runs this
+        every hour (``cscor worker --keep-finished``), so the queue's tables stay the size of
+        a few days' work.
+        """
+        pc = procrastinate_module()
+        query = pc.sql.queries["delete_old_jobs"]
+        rounds = [(keep_hours, ["succeeded", "cancelled", "aborted"])]
+        if keep_failed_hours is not None:
+            rounds.append((keep_failed_hours, ["failed"]))
+        removed = 0
+        with self.connect() as conn:
+            for hours, statuses in rounds:
+                cur = conn.execute(query, {"nb_hours": str(float(hours)), "queue": None,
+                                           "statuses": statuses})
+                removed += max(0, cur.rowcount)
+            conn.execute("DELETE FROM cscor_job_errors e WHERE NOT EXISTS "
+                         "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = e.job_id)")
+        if removed:
+            log.info("old jobs removed", extra={"event": "jobs_removed", "removed": removed})
+        return removed
+
     # -- running it -------------------------------------------------------------------------
 
     def run_worker(
@@ -222,6 +323,7 @@ class Queue:
         wait: bool = True,
         heartbeat: float = 10.0,
         name: str | None = None,
+        retention: Retention | None = None,
     ) -> None:
         """Take jobs until stopped (SIGINT/SIGTERM finish the running job first).
 
@@ -231,4 +333,4 @@ class Queue:
 
         self.install()
         run_worker(self, config=config, concurrency=concurrency, wait=wait,
-                   heartbeat=heartbeat, name=name)
+                   heartbeat=heartbeat, name=name, retention=retention)

@@ -1,5 +1,5 @@
-"""A worker process: procrastinate's worker, the schedules of cscor.toml, and the recovery of
-jobs whose worker died.
+"""A worker process: procrastinate's worker, the schedules of cscor.toml, the hourly cleanup
+of finished jobs, and the recovery of jobs whose worker died.
 
 procrastinate's workers beat a heartbeat into the queue; a job left ``doing`` by a worker that
 stopped beating (SIGKILL, a lost machine, out of memory) is found by the engine's own
@@ -13,13 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cscor_tools.config import Config
 from cscor_tools.errors import ConfigError, CscorError, ExitCode
-from cscor_tools.workers.jobs import SyncJob
+from cscor_tools.workers.jobs import ExportJob, SyncJob
 from cscor_tools.workers.queue import procrastinate_module
-from cscor_tools.workers.tasks import SCHEDULED_TASK, SYNC_TASK, record_failure
+from cscor_tools.workers.tasks import (
+    CLEANUP_TASK,
+    EXPORT_TASK,
+    SCHEDULED_TASK,
+    SYNC_TASK,
+    record_failure,
+)
 
 if TYPE_CHECKING:
     import procrastinate
@@ -31,6 +38,17 @@ log = logging.getLogger("cscor_tools.workers")
 #: a worker that missed this many heartbeats in a row is taken for dead
 MISSED_BEATS = 3
 _RECOVER_LOCK = "cscor_tools:recover-stalled"
+#: when finished jobs are cleaned away: every hour (at minute 7, away from the top of the hour)
+CLEANUP_SCHEDULE = "7 * * * *"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long finished jobs stay in the queue: succeeded (or cancelled) ones, and parked
+    ones (None: until removed by hand), in hours."""
+
+    finished_hours: float = 168.0
+    failed_hours: float | None = 720.0
 
 
 class WorkerLostError(CscorError):
@@ -61,19 +79,29 @@ def register_schedules(app: procrastinate.App, config: Config) -> list[str]:
     return names
 
 
+def register_cleanup(app: procrastinate.App) -> None:
+    """Every worker registers the hourly cleanup; the queue defers each hour's once."""
+    app.periodic_registry.register_task(
+        task=app.tasks[CLEANUP_TASK], cron=CLEANUP_SCHEDULE, periodic_id="cleanup",
+        configure_kwargs={"task_kwargs": {}, "queueing_lock": CLEANUP_TASK},
+    )
+
+
 def run_worker(queue: Queue, *, config: Config, concurrency: int, wait: bool,
-               heartbeat: float, name: str | None) -> None:
+               heartbeat: float, name: str | None, retention: Retention | None = None) -> None:
     """Run a worker until it is stopped (or, with ``wait=False``, has nothing left to do)."""
     app = queue.app(pool_size=concurrency + 3)
     scheduled = register_schedules(app, config)
     if scheduled:
         log.info("schedules", extra={"event": "schedules", "jobs": scheduled})
+    register_cleanup(app)
     asyncio.run(_serve(queue, app, config=config, concurrency=concurrency, wait=wait,
-                       heartbeat=heartbeat, name=name))
+                       heartbeat=heartbeat, name=name, retention=retention or Retention()))
 
 
 async def _serve(queue: Queue, app: procrastinate.App, *, config: Config, concurrency: int,
-                 wait: bool, heartbeat: float, name: str | None) -> None:
+                 wait: bool, heartbeat: float, name: str | None,
+                 retention: Retention = Retention()) -> None:
     async with app.open_async():
         recovery = asyncio.create_task(_recover_forever(queue, app, heartbeat))
         try:
@@ -84,7 +112,8 @@ async def _serve(queue: Queue, app: procrastinate.App, *, config: Config, concur
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=heartbeat * MISSED_BEATS,
                 fetch_job_polling_interval=min(5.0, heartbeat),
-                additional_context={"queue": queue, "config": config},
+                additional_context={"queue": queue, "config": config,
+                                    "retention": retention},
             )
         finally:
             recovery.cancel()
@@ -122,10 +151,15 @@ async def recover_stalled(queue: Queue, app: procrastinate.App, *,
                 seconds_since_heartbeat=stalled_after
             ):
                 assert job.id is not None
-                attempt = job.attempts + 1
                 parked = False
+                spec: SyncJob | ExportJob | None = None
                 if job.task_name == SYNC_TASK:
                     spec = SyncJob.from_kwargs(job.task_kwargs)
+                    attempt = job.attempts + 1
+                elif job.task_name == EXPORT_TASK:
+                    spec = ExportJob.from_kwargs(job.task_kwargs)
+                    attempt = await asyncio.to_thread(queue.failed_attempts, job.id) + 1
+                if spec is not None:
                     parked = attempt >= spec.attempts
                     lost = WorkerLostError(
                         f"the worker running it stopped (no heartbeat for {stalled_after:g} s)")

@@ -35,6 +35,8 @@ PARSE_ONLY = {
     "cscor enqueue sync stripe --workspace postgresql://cscor@db/acme --credential-env "
     "ACME_STRIPE_KEY --account acme": "names a server of its own",
     "cscor enqueue job nightly": "needs a PostgreSQL queue",
+    "cscor enqueue export --workspace postgresql://cscor@db/acme --out s3://exports/acme/ "
+    "--format parquet --partition-by source,month --overwrite": "names a server of its own",
     "cscor jobs --parked": "needs a PostgreSQL queue",
 }
 #: an example whose input the test makes up may reject rows of it (exit 7), never misparse

@@ -137,3 +137,33 @@ def test_no_protect_formulas_writes_text_as_it_is(
     manifests = [json.loads((tmp_path / n / "manifest.json").read_bytes())
                  for n in ("raw", "safe")]
     assert [m["formulas_protected"] for m in manifests] == [False, True]
+
+
+def test_a_named_job_runs_its_syncs_then_its_export(tmp_path: Path) -> None:
+    from cscor_tools.sandbox import Sandbox
+
+    with Sandbox(seed=5, scale=0.02) as sb:
+        (tmp_path / "cscor.toml").write_text(
+            '[jobs.nightly]\nconnectors = ["stripe"]\n'
+            f'[jobs.nightly.export]\nout = "{tmp_path / "nightly.zip"}"\nzip = true\n'
+            'format = "csv"\npolicy = "accounting"\n')
+        env = {"CSCOR_WORKSPACE": str(tmp_path / "w.db"),
+               "STRIPE_API_KEY": sb.credentials("stripe"),
+               "STRIPE_API_BASE": sb.base_url("stripe")}
+        args = ["--config", str(tmp_path / "cscor.toml"), "run", "nightly", "--json"]
+        done = CliRunner().invoke(cli, args, env=env)
+        assert done.exit_code == 0, done.output
+        out = json.loads(done.stdout)
+        assert out["syncs"][0]["status"] == "succeeded"
+        assert out["export"]["policy"] == "accounting" and out["export"]["zip"] is True
+        with zipfile.ZipFile(tmp_path / "nightly.zip") as zf:
+            assert "invoices.csv" in zf.namelist()
+        # a second run has a bundle in its way: the export is refused, the syncs ran
+        again = CliRunner().invoke(cli, args[:-1], env=env)
+        assert again.exit_code == 7 and "--overwrite" in again.output
+        # a sync that fails: no export is written
+        env["STRIPE_API_KEY"] = "sk_test_FAKE_wrong"
+        (tmp_path / "nightly.zip").unlink()
+        failed = CliRunner().invoke(cli, args[:-1], env=env)
+        assert failed.exit_code != 0 and "export skipped" in failed.output
+        assert not (tmp_path / "nightly.zip").exists()

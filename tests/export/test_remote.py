@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,40 +21,19 @@ from cscor_tools.export.dataset import export_dataset
 from cscor_tools.export.remote import RemoteBundle
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store, open_store
+from tests.export.s3 import BUCKET, SECRET, moto_s3, objects
 from tests.export.sample import seed
 
 pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server")
 
-SECRET = "moto-secret-never-shown"
-BUCKET = "cscor-bundles"
 
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
     """moto's S3 server on 127.0.0.1, and the environment every S3 client reads."""
-    import boto3
-    import fsspec
-
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "moto-key",
-           "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    fsspec.config.conf.clear()
-    try:
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        server.stop()
+    with moto_s3() as env:
+        yield env["AWS_ENDPOINT_URL"]
 
 
 @pytest.fixture
@@ -72,11 +50,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
         s.close()
 
 
-def _objects(prefix: str) -> dict[str, bytes]:
-    import s3fs
-
-    fs = s3fs.S3FileSystem(skip_instance_cache=True)
-    return {p.split(prefix, 1)[1]: fs.cat(p) for p in fs.find(f"{BUCKET}/{prefix}")}
+_objects = objects
 
 
 def test_a_bundle_in_s3_is_the_local_bundle_byte_for_byte(
