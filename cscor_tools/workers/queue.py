@@ -55,6 +55,7 @@ SELECT j.id, j.status::text, j.task_name, j.args, j.attempts, j.scheduled_at, e.
       SELECT error, at, parked FROM cscor_job_errors WHERE job_id = j.id
        ORDER BY attempt DESC LIMIT 1) e ON true
  WHERE (%(statuses)s::text[] IS NULL OR j.status::text = ANY(%(statuses)s::text[]))
+   AND (%(housekeeping)s OR j.task_name <> 'cscor:cleanup')
  ORDER BY j.id DESC
  LIMIT %(limit)s
 """
@@ -256,14 +257,17 @@ class Queue:
                                (job_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def jobs(self, *, statuses: Sequence[str] | None = None, limit: int = 50) -> list[JobInfo]:
-        """The newest jobs (of these statuses), each with its latest error."""
+    def jobs(self, *, statuses: Sequence[str] | None = None, limit: int = 50,
+             housekeeping: bool = False) -> list[JobInfo]:
+        """The newest jobs (of these statuses), each with its latest error; the hourly
+        cleanup's own jobs only with ``housekeeping``."""
         import psycopg
 
         with self.connect() as conn:
             try:
                 rows = conn.execute(_JOBS_SQL, {"statuses": list(statuses) if statuses else None,
-                                                "limit": limit}).fetchall()
+                                                "limit": limit,
+                                                "housekeeping": housekeeping}).fetchall()
             except psycopg.errors.UndefinedTable:
                 return []  # nothing was ever queued here
         return [

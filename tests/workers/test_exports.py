@@ -220,3 +220,36 @@ def test_what_workers_could_not_export_is_refused_when_queued(workspace: str) ->
         parse_config({"jobs": {"n": {"connectors": ["stripe"], "export": {"folder": "x"}}}})
     with pytest.raises(ConfigError, match=r"jobs\.n\.export\.out is missing"):
         parse_config({"jobs": {"n": {"connectors": ["stripe"], "export": {"format": "csv"}}}})
+
+
+@pytest.mark.slow
+def test_a_killed_workers_export_is_redone_by_another_and_never_seen_half(
+    s3env: dict[str, str], queue_url: str, new_schema: Callable[[], str]
+) -> None:
+    workspace = new_schema()
+    with open_store(workspace, create=True) as store:
+        seed(store, clients=6000, invoices=6000)  # a few seconds of writing
+    queue = Queue(queue_url)
+    queue.enqueue_export(ExportJob(workspace, ExportSpec(f"s3://{BUCKET}/killed/"), backoff=0))
+    first = worker(queue_url, env=s3env)
+    second = None
+    try:
+        # killed once its writing has begun: the marker is there, data files are coming
+        wait_for(lambda: "_cscor_writing" in objects("killed/"), 60,
+                 lambda: f"the export never began: {queue.jobs()}")
+        first.kill()
+        first.wait()
+        half = objects("killed/")
+        assert "manifest.json" not in half  # what a reader sees: no bundle
+        second = worker(queue_url, env=s3env)
+        wait_for(lambda: [j.status for j in queue.jobs()] == ["succeeded"], 90,
+                 lambda: f"{queue.jobs()}")
+    finally:
+        stop(first, second)
+    manifest = assert_whole("killed/")
+    with open_store(workspace) as store:
+        assert {f["entity"]: f["rows"] for f in manifest["files"]}["clients"] == \
+            store.count("clients", include_deleted=False)
+    (job,) = queue.jobs()
+    assert queue.failed_attempts(job.id) == 1
+    assert job.error is not None and "stopped" in job.error  # its first attempt's
