@@ -16,6 +16,7 @@
     │       ├── NotFoundError       404
     │       ├── BadRequestError     any other 4xx
     │       └── UnexpectedResponseError  a 2xx body that is not what the provider documents
+    │           ├── UnexpectedFieldError  a record's field of the wrong type, missing or null
     │           └── PaginationLoopError  a list that would page forever (a repeated cursor…)
     ├── RejectedInputError          a file, row or field the user gave us is wrong
     ├── StoreError                  the workspace store failed
@@ -111,6 +112,20 @@ class ProviderError(CscorError):
         self.status = status
         self.code = code
         self.path = path
+        #: the stream the failed request was for, once named
+        self.stream: str | None = None
+        self._head = f"{provider}{where}{http}"
+
+    def name_stream(self, stream: str) -> None:
+        """Say in the message which stream the failed request was for, where it does not
+        say so yet: the HTTP client that raised the error knows paths, not streams."""
+        if self.stream is not None:
+            return
+        self.stream = stream
+        head = f"{self._head}: "
+        rest = self.message.removeprefix(head)  # keeps what was added since (retries…)
+        self.message = f"{head}stream {stream}: {rest}"
+        self.args = (self.message,)
 
 
 class TransientError(ProviderError):
@@ -204,6 +219,19 @@ class UnexpectedResponseError(FatalProviderError):
                          path=path)
         self.stream = stream
         self.what = what
+
+
+class UnexpectedFieldError(UnexpectedResponseError):
+    """A record whose field is not what the provider documents: of the wrong type, missing
+    or null where the provider promises a value. Names the record (its id) and the field."""
+
+    def __init__(self, provider: str, *, record: str, field: str, reason: str,
+                 stream: str | None = None, path: str | None = None) -> None:
+        super().__init__(provider, f"record {record}: field {field!r} {reason}",
+                         stream=stream, path=path)
+        self.record = record
+        self.field = field
+        self.reason = reason
 
 
 class PaginationLoopError(UnexpectedResponseError):

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from cscor_tools.connectors.base import Connector, Page, Slice, Stream
-from cscor_tools.errors import CscorError, ExitCode
+from cscor_tools.errors import CscorError, ExitCode, ProviderError
 from cscor_tools.gc_tuning import lean_gc
 from cscor_tools.privacy.guard import WriteGuard
 from cscor_tools.records import ChangeSet, Cursor, CursorUpdate, StreamState
@@ -385,6 +385,8 @@ class _Run:
     def _fail(self, result: StreamResult, exc: BaseException) -> None:
         if result.status != "failed":
             result.status = "failed"
+            if isinstance(exc, ProviderError):
+                exc.name_stream(result.stream)
             result.error = _describe(exc)
             result.error_code = int(
                 exc.exit_code if isinstance(exc, CscorError) else ExitCode.INTERNAL

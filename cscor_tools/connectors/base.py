@@ -14,7 +14,10 @@ Most streams are declarations over :class:`~cscor_tools.connectors.rest.RestStre
 writes ``plan`` and ``read`` once for every provider; a stream only says what its provider
 does differently. ``normalize`` is a plain function of one provider record that yields
 ``(entity, row)`` pairs — or ``(entity, Tombstone)`` — for as many entities as the record
-feeds; rows of one id in a page merge through ``records.merge_rows``.
+feeds; rows of one id in a page merge through ``records.merge_rows``. A normalizer trusts the
+types of the fields it reads because a declared :class:`~cscor_tools.connectors.shapes.Shape`
+was checked first (the stream's ``shape``, or the one its normalizer checks per kind): a field
+that breaks it fails the page with an error naming the record and the field.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cscor_tools.errors import ConfigError, MissingCredentialError
+from cscor_tools.connectors.shapes import FieldError, Shape
+from cscor_tools.errors import ConfigError, MissingCredentialError, UnexpectedFieldError
 from cscor_tools.records import ChangeSet, Cursor, Output, RowSink, StreamState
 
 if TYPE_CHECKING:
@@ -113,6 +117,8 @@ class Page:
     extra: ChangeSet | None = None
     #: the API version the provider answered this page under, where it versions its API
     version: str | None = None
+    #: the path the page was read from, for messages (None: the stream's ``path``)
+    path: str | None = None
 
 
 class Stream(ABC):
@@ -129,6 +135,9 @@ class Stream(ABC):
     #: streams plan at once; one that reads what the others planned waits for them and gets
     #: their slices in ``plan(..., planned=…)``
     plans_after_others: ClassVar[bool] = False
+    #: what each record must look like where ``normalize`` reads it (checked by the kit
+    #: before ``normalize``); None when ``normalize`` checks the shape of each kind it reads
+    shape: ClassVar[Shape | None] = None
 
     def __init__(self, connector: Connector) -> None:
         self.connector = connector
@@ -167,7 +176,7 @@ class Stream(ABC):
     def changes(self, page: Page) -> ChangeSet:
         """What a page changes in the workspace: its records normalized, rows of one id
         merged, and what the page computed itself (sweeps)."""
-        return page_changes(page, self.normalize)
+        return page_changes(page, self.normalize, stream=self)
 
     def finish(self, state: StreamState, slice_cursors: Mapping[str, Cursor | None]) -> Cursor:
         """The stream-level cursor to keep once every planned slice is complete."""
@@ -178,16 +187,40 @@ class Stream(ABC):
         return merged
 
 
-def page_changes(page: Page, normalize: Callable[[dict[str, Any]], Iterable[Output]]) -> ChangeSet:
+def page_changes(page: Page, normalize: Callable[[dict[str, Any]], Iterable[Output]], *,
+                 stream: Stream) -> ChangeSet:
     """A page's records through ``normalize``, rows of one id merged, plus the page's own
-    changes: what ``Stream.changes`` does, for a stream that binds ``normalize`` per page."""
+    changes: what ``Stream.changes`` does, for a stream that binds ``normalize`` per page.
+
+    Each record is checked against ``stream.shape`` first (where declared); a field that
+    breaks a shape — there, or in a check ``normalize`` makes itself — fails the whole page
+    with an :class:`~cscor_tools.errors.UnexpectedFieldError` naming the provider, stream,
+    path, record and field. Nothing of the page is handed on. Any other exception from
+    ``normalize`` is a bug of ours and goes through as it is."""
     sink = RowSink()
-    for raw in page.records:
-        sink.extend(normalize(raw))
+    shape = stream.shape
+    for index, raw in enumerate(page.records):
+        try:
+            if shape is not None:
+                shape.check(raw)
+            sink.extend(normalize(raw))
+        except FieldError as exc:
+            raise UnexpectedFieldError(
+                stream.provider, record=_record_name(raw, stream.primary_key, index),
+                field=exc.field, reason=exc.reason, stream=stream.name,
+                path=page.path or getattr(stream, "path", None)) from None
     changes = sink.changes()
     if page.extra is not None:
         changes.merge(page.extra)
     return changes
+
+
+def _record_name(raw: Mapping[str, Any], key: str, index: int) -> str:
+    """How a message names a record: its id, else its place in the page."""
+    value = raw.get(key)
+    if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+        return repr(value) if isinstance(value, str) else str(value)
+    return f"#{index + 1} of the page"
 
 
 class Connector(ABC):

@@ -24,7 +24,9 @@ cursor, so a listing resumed after a crash still sweeps against the moment it re
 Hooks, for what a provider does differently: ``slice_params`` (how a slice becomes query
 parameters), ``fetch`` (one request), ``records_of`` (where the records are in a body),
 ``check`` (records a page must not hold), ``page`` (what a page carries beside its records),
-``warnings_of`` (what the user must hear about a response).
+``warnings_of`` (what the user must hear about a response). ``shape`` (see
+:mod:`~cscor_tools.connectors.shapes`) declares what each record must look like where
+``normalize`` reads it: a record that breaks it fails the page, naming the record and field.
 """
 
 from __future__ import annotations
@@ -138,8 +140,9 @@ class RestStream(Stream):
             if last and self.sweeps:
                 since = datetime.fromisoformat(slice.params[LISTED])
                 extra = ChangeSet(sweeps=self.sweeps_of(slice, since))
-        return Page(records, cursor, last=last, extra=extra,
-                    warnings=self.warnings_of(response, path=self.path_of(slice)))
+        path = self.path_of(slice)
+        return Page(records, cursor, last=last, extra=extra, path=path,
+                    warnings=self.warnings_of(response, path=path))
 
     def sweeps_of(self, slice: Slice, since: datetime) -> list[Sweep]:
         """What a complete listing of ``slice`` (begun at ``since``) sweeps: every row of

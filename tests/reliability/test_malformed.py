@@ -114,6 +114,10 @@ def test_a_malformed_page_fails_its_stream_clearly_and_stores_none_of_its_rows(
     for s in failed:
         assert s.error_code == ExitCode.PROVIDER_UNAVAILABLE, s.error  # not a bug's exit 1
         assert title in (s.error or "") and "internal error" not in (s.error or "")
+        # the message itself names the stream (not only the result row it is kept in)
+        assert f"stream {s.stream}" in (s.error or ""), s.error
+    if case == "not JSON":
+        assert any("malformed response body" in (s.error or "") for s in failed)
     path = hook.path.removeprefix("/api/")  # Slack's errors name the method
     assert any(path in (s.error or "") for s in failed), [s.error for s in failed]
     if "id" in case:

@@ -6,6 +6,10 @@ channel ``slack``, its id ``<channel>/<ts>`` (a ``ts`` names a message within it
 only). Links to clients come from configuration (:class:`Links`): a connector never reads
 the store, so a client's workspace id is derived from its source and source id with
 ``schema.make_id``, exactly as the connector that syncs the client derives it.
+
+Each row function first checks its record against the shape of its kind (below, after
+Slack's Web API description): a field of the wrong type, a required one missing or null, or
+a ``ts`` that is no timestamp fails the page with an error naming the record and the field.
 """
 
 from __future__ import annotations
@@ -17,6 +21,16 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cscor_tools.connectors.shapes import (
+    ID,
+    Shape,
+    boolean,
+    formatted,
+    integer,
+    obj,
+    text,
+    unix_time,
+)
 from cscor_tools.errors import ConfigError
 from cscor_tools.records import Row
 from cscor_tools.schema import from_unix, make_id, provenance
@@ -28,17 +42,63 @@ SLACKBOT = "USLACKBOT"
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
-def ts_time(ts: Any) -> datetime | None:
-    """A Slack ``ts`` ("1512085950.000216") as an aware UTC time, to the microsecond."""
-    if ts in (None, ""):
-        return None
+def read_ts(ts: str) -> datetime:
+    """A Slack ``ts`` ("1512085950.000216") as an aware UTC time, to the microsecond; raises
+    ValueError for text that is no such timestamp."""
     try:
-        value = Decimal(str(ts))
+        value = Decimal(ts)
     except InvalidOperation:
-        return None
+        raise ValueError(f"{ts!r} is not a Slack timestamp") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{ts!r} is not a Slack timestamp")
     seconds = int(value)
     micros = int((value - seconds) * 1_000_000)
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+    try:
+        return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+    except (OverflowError, OSError):
+        raise ValueError(f"{ts!r} is out of range") from None
+
+
+def ts_time(ts: Any) -> datetime | None:
+    """A ``ts`` as a time; None for none. Rows read checked records only (see the shapes),
+    so a ``ts`` that does not parse is None here only where reading orders records."""
+    if not isinstance(ts, str) or not ts:
+        return None
+    try:
+        return read_ts(ts)
+    except ValueError:
+        return None
+
+
+# -- what each kind of record must look like where a row function reads it ----------------
+
+TS = formatted(read_ts, "a Slack timestamp")
+MEMBER = Shape({
+    "id": ID, "updated": unix_time(required=True, nullable=False),
+    **{k: text() for k in ("name", "real_name", "tz")},
+    **{k: boolean() for k in ("is_bot", "is_restricted", "is_ultra_restricted", "deleted")},
+    "profile": obj(Shape({k: text() for k in ("real_name", "first_name", "last_name",
+                                              "email", "phone", "title")})),
+})
+_VALUE = obj(Shape({"value": text()}))
+CONVERSATION = Shape({
+    "id": ID, "created": unix_time(required=True, nullable=False), "name": text(),
+    "topic": _VALUE, "purpose": _VALUE,
+    "creator": text(), "user": text(), "num_members": integer(),
+    **{k: boolean() for k in ("is_member", "is_im", "is_mpim", "is_private", "is_archived")},
+})
+MESSAGE = Shape({
+    "ts": formatted(read_ts, "a Slack timestamp", required=True, nullable=False),
+    "user": text(), "bot_id": text(), "text": text(), "subtype": text(),
+    "edited": obj(Shape({"ts": TS})), "thread_ts": TS, "reply_count": integer(),
+    "latest_reply": TS,
+})
+#: ``auth.test`` and ``team.info`` (None where the token may not read it), as one record
+WORKSPACE = Shape({
+    "auth": obj(Shape({"team_id": text(required=True, nullable=False), "url": text(),
+                       "team": text()}), required=True, nullable=False),
+    "team": obj(Shape({"id": text(), "name": text(), "domain": text()})),
+})
 
 
 @dataclass(frozen=True)
@@ -89,6 +149,7 @@ def _client_map(options: Mapping[str, Any], key: str) -> dict[str, str]:
 def workspace_row(auth: Mapping[str, Any], team: Mapping[str, Any] | None, *,
                   synced_at: datetime) -> Row:
     """``auth.test`` (and ``team.info`` where the token may read it) as an integration."""
+    WORKSPACE.check({"auth": auth, "team": team})
     team = team or {}
     team_id = str(team.get("id") or auth["team_id"])
     row = provenance("integrations", SOURCE, team_id, synced_at=synced_at)
@@ -104,6 +165,7 @@ def workspace_row(auth: Mapping[str, Any], team: Mapping[str, Any] | None, *,
 
 def contact_row(user: Mapping[str, Any], links: Links, *, synced_at: datetime) -> Row:
     """A member: a person, a guest, a bot; deactivated members stay, marked as such."""
+    MEMBER.check(user)
     profile = user.get("profile") or {}
     row = provenance("contacts", SOURCE, user["id"], synced_at=synced_at,
                      updated_at=from_unix(user.get("updated")))
@@ -134,6 +196,7 @@ def channel_kind(conversation: Mapping[str, Any]) -> str:
 
 
 def channel_row(conversation: Mapping[str, Any], links: Links, *, synced_at: datetime) -> Row:
+    CONVERSATION.check(conversation)
     cid = conversation["id"]
     row = provenance("channels", SOURCE, cid, synced_at=synced_at,
                      created_at=from_unix(conversation.get("created")))
@@ -160,6 +223,7 @@ def message_id(channel: str, ts: str) -> str:
 def message_row(message: Mapping[str, Any], channel: str, links: Links, *,
                 synced_at: datetime) -> Row:
     """A message, a thread's parent or one of its replies; ``channel`` is where it was read."""
+    MESSAGE.check(message)
     ts = str(message["ts"])
     user = message.get("user") or None
     bot = message.get("bot_id") or None

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cscor_tools.connectors.pagination import AfterIdPaginator, BeforeIdPaginator, Walk
+from cscor_tools.connectors.shapes import FieldError
 from cscor_tools.connectors.stripe import normalize as n
 from cscor_tools.connectors.stripe.client import created_params
 from cscor_tools.connectors.stripe.objects import object_rows
+from cscor_tools.connectors.stripe.shapes import EVENT
 from cscor_tools.connectors.stripe.streams import PAGE_SIZE, fetch_remaining_lines
 from cscor_tools.errors import NotFoundError, ProviderError
 from cscor_tools.records import Output
@@ -81,18 +83,23 @@ def type_params() -> list[tuple[str, str | int]]:
 
 
 def event_rows(event: dict[str, Any], *, provider: str) -> Iterator[Output]:
-    """The rows one event's object gives, as of the event (a plain function of the event)."""
-    obj = (event.get("data") or {}).get("object")
-    if not isinstance(obj, dict):
-        raise ProviderError(provider, f"event {event.get('id')} carries no object", path=PATH)
-    when = from_unix(event.get("created"))
-    deleted = str(event.get("type", "")).endswith(".deleted")
+    """The rows one event's object gives, as of the event (a plain function of the event).
+
+    The event is checked against its shape, and its object against its kind's: a field
+    that breaks either is named from the event (``data.object.created``)."""
+    EVENT.check(event)
+    obj = event["data"]["object"]
+    when = from_unix(event["created"])
+    deleted = event["type"].endswith(".deleted")
     context = n.Context(event.get("api_version"), utc_now(), when, snapshot=True)
-    if deleted:
-        yield from object_rows(obj, context, deleted_at=when or context.synced_at,
-                               reason=f"deleted at source ({event.get('type')} {event.get('id')})")
-    else:
-        yield from object_rows(obj, context)
+    try:
+        if deleted:
+            yield from object_rows(obj, context, deleted_at=when or context.synced_at,
+                                   reason=f"deleted at source ({event['type']} {event['id']})")
+        else:
+            yield from object_rows(obj, context)
+    except FieldError as exc:
+        raise exc.within("data.object") from None
 
 
 def version_warnings(events: list[dict[str, Any]], pinned: str) -> tuple[str, ...]:

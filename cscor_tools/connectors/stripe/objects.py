@@ -2,7 +2,8 @@
 
 One table (:data:`KINDS`) says, per object kind, which rows its payload yields and which of
 those rows die with it; :func:`object_rows` reads any object — from a list page or an event,
-live or deleted — through that table. No per-kind branching elsewhere.
+live or deleted — through that table. No per-kind branching elsewhere. Each kind names the
+:class:`~cscor_tools.connectors.shapes.Shape` its rows are read from, checked before they are.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from cscor_tools.connectors.shapes import Shape
 from cscor_tools.connectors.stripe import normalize as n
+from cscor_tools.connectors.stripe import shapes
 from cscor_tools.records import Output, Tombstone
 
 GONE_CONTACT = "the Stripe customer no longer names this contact person"
@@ -55,6 +58,8 @@ class Kind:
     """One Stripe object kind."""
 
     rows: Callable[[dict[str, Any], n.Context], Iterator[Output]]
+    #: what the object must look like where ``rows`` reads it
+    shape: Shape
     #: entities whose row is keyed by the object's own id: a deletion stub tombstones them
     keyed: tuple[str, ...] = ()
     #: entities whose rows die with the object: a deleted snapshot marks them deleted (a
@@ -63,13 +68,15 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "customer": Kind(_customer, keyed=("clients", "contacts"), dies=("clients", "contacts")),
-    "invoice": Kind(_invoice, keyed=("invoices",), dies=("invoices", "invoice_lines")),
+    "customer": Kind(_customer, shapes.CUSTOMER, keyed=("clients", "contacts"),
+                     dies=("clients", "contacts")),
+    "invoice": Kind(_invoice, shapes.INVOICE, keyed=("invoices",),
+                    dies=("invoices", "invoice_lines")),
     # Stripe never deletes payments; a deletion reported anyway is honoured, never dropped.
-    "charge": Kind(_charge, keyed=("payments",)),
-    "payment_intent": Kind(_payment_intent, keyed=("payments",)),
+    "charge": Kind(_charge, shapes.CHARGE, keyed=("payments",)),
+    "payment_intent": Kind(_payment_intent, shapes.PAYMENT_INTENT, keyed=("payments",)),
     # says which invoice a payment paid
-    "invoice_payment": Kind(_invoice_payment),
+    "invoice_payment": Kind(_invoice_payment, shapes.INVOICE_PAYMENT),
 }
 
 
@@ -88,16 +95,19 @@ def object_rows(
     customer deleted before we ever saw it still points at a row), and is a bare tombstone
     where Stripe sent only the ``{id, object, deleted}`` stub.
     """
-    kind = KINDS.get(obj.get("object"))  # type: ignore[arg-type]
-    if kind is None or not isinstance(obj.get("id"), str):
+    name = obj.get("object")
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
         return
+    stub = set(obj) <= {"id", "object", "deleted"}
+    (shapes.STUB if stub else kind.shape).check(obj)
     if not (n.is_deleted(obj) or deleted_at is not None):
         yield from kind.rows(obj, ctx)
         return
     when = deleted_at or ctx.synced_at
     dead = {"deleted": True, "deleted_at": when, "deleted_reason": reason}
     marked: set[str] = set()
-    if not set(obj) <= {"id", "object", "deleted"}:  # a snapshot, not a stub
+    if not stub:  # a snapshot
         for entity, item in kind.rows(obj, replace(ctx, updated_at=when, snapshot=False)):
             if entity in kind.dies and isinstance(item, dict):
                 marked.add(entity)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from cscor_tools.connectors.base import Page, Slice, page_changes
 from cscor_tools.connectors.pagination import AfterIdPaginator, Params, Walk
 from cscor_tools.connectors.rest import LISTED, RestStream
+from cscor_tools.connectors.shapes import Shape, one_of
 from cscor_tools.connectors.stripe import normalize as n
 from cscor_tools.connectors.stripe.client import created_params
 from cscor_tools.connectors.stripe.objects import object_rows
@@ -68,7 +69,7 @@ class StripeStream(RestStream):
 
     def changes(self, page: Page) -> ChangeSet:
         context = n.Context(page.version or self.connector.api_version, utc_now())
-        return page_changes(page, lambda raw: self.record_rows(raw, context))
+        return page_changes(page, lambda raw: self.record_rows(raw, context), stream=self)
 
     def record_rows(self, raw: dict[str, Any], context: n.Context) -> Iterator[Output]:
         """One record's rows, read as ``context`` says (the version, when)."""
@@ -153,7 +154,10 @@ class ListStream(StripeStream):
     def check(self, slice: Slice, records: list[dict[str, Any]], path: str) -> None:
         window = Window(slice.params["gte"], slice.params["lt"])
         for obj in records:
-            if not window.contains(int(obj.get("created", -1))):
+            created = obj.get("created")
+            if type(created) is not int:
+                continue  # not a time at all: the record's shape check names it
+            if not window.contains(created):
                 self.unexpected(f"{obj['id']} (created {obj.get('created')}) is outside the "
                                 f"requested window {window.key}", path)
 
@@ -207,11 +211,17 @@ def window_slices(plan: Plan, prefix: str = "") -> list[Slice]:
             for w in plan.windows()]
 
 
+def listed(kind: str) -> Shape:
+    """What every record of the list of ``kind`` says it is (its own shape is the kind's)."""
+    return Shape({"object": one_of(kind, required=True, nullable=False)})
+
+
 def _moment(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 class CustomersStream(ListStream):
+    shape = listed("customer")
     name = "customers"
     entities = ("clients", "contacts")
     path = "/v1/customers"
@@ -219,6 +229,7 @@ class CustomersStream(ListStream):
 
 
 class InvoicesStream(ListStream):
+    shape = listed("invoice")
     name = "invoices"
     entities = ("invoices", "invoice_lines", "payments")
     path = "/v1/invoices"
@@ -235,12 +246,14 @@ class InvoicesStream(ListStream):
 
 
 class ChargesStream(ListStream):
+    shape = listed("charge")
     name = "charges"
     entities = ("payments",)
     path = "/v1/charges"
 
 
 class PaymentIntentsStream(ListStream):
+    shape = listed("payment_intent")
     name = "payment_intents"
     entities = ("payments",)
     path = "/v1/payment_intents"
