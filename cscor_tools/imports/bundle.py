@@ -3,7 +3,11 @@
 A bundle is a folder or a .zip holding ``manifest.json``, ``datapackage.json`` and one file
 (or several parts) per entity. Before anything is imported, every file the manifest lists is
 hashed and sized against it; one mismatch, a missing file or a path leaving the bundle
-refuses the whole bundle, naming the file. Files the manifest does not list are not read.
+refuses the whole bundle, naming the file. An entry the manifest does not list refuses the
+bundle too, named: a file nobody vouches for is never silently passed over (it may be the
+data someone meant to import, or something slipped in). The one exception is the readable
+summary a subject-access export writes beside the data (``SUMMARY.md``, ``SUMMARY.html``;
+see ``privacy/access.py``): known here by name, never read.
 
 Only bundles that still hold the data as stored can be restored: those exported under the
 ``portability`` policy, or under a policy whose every action is ``keep`` or ``drop`` (dropped
@@ -39,6 +43,9 @@ from cscor_tools.schema import ENTITIES, SCHEMA_VERSION
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
             ".parquet": "parquet"}
 _LOSSLESS = {"keep", "drop"}
+#: files a bundle may hold beside what its manifest lists: the manifest itself, and the
+#: summary of a subject-access export (documentation for the person, not data)
+KNOWN_UNLISTED = frozenset({"manifest.json", "SUMMARY.md", "SUMMARY.html"})
 _CHUNK = 1 << 20
 
 
@@ -276,6 +283,7 @@ def open_bundle(location: Path) -> Iterator[Bundle]:
         version = _check_version(location, manifest)
         policy = check_policy(location, manifest)
         files = _verify(location, zf, prefix, manifest)
+        _refuse_unlisted(location, zf, prefix, manifest)
         bundle = Bundle(location, manifest, hashlib.sha256(raw).hexdigest(), files, policy,
                         version, left_out_keys(manifest), zf, prefix)
         yield bundle
@@ -284,6 +292,30 @@ def open_bundle(location: Path) -> Iterator[Bundle]:
             bundle.close()
         elif zf is not None:
             zf.close()
+
+
+def _entries(location: Path, zf: zipfile.ZipFile | None) -> list[str]:
+    """Every file entry of the bundle, as a POSIX path inside it (folders left out; in a
+    folder bundle, links are entries too)."""
+    if zf is not None:
+        return [n for n in zf.namelist() if not n.endswith("/")]
+    return sorted(p.relative_to(location).as_posix() for p in location.rglob("*")
+                  if p.is_symlink() or not p.is_dir())
+
+
+def _refuse_unlisted(location: Path, zf: zipfile.ZipFile | None, prefix: str,
+                     manifest: dict[str, Any]) -> None:
+    """Refuse a bundle holding entries its manifest does not list (see the module docstring)."""
+    listed = {prefix + str(PurePosixPath(p)) for p, _ in _listed(manifest)}
+    known = {prefix + name for name in KNOWN_UNLISTED}
+    unlisted = sorted(e for e in _entries(location, zf)
+                      if e not in listed and e not in known)
+    if unlisted:
+        shown = ", ".join(unlisted[:10]) + (f" and {len(unlisted) - 10} more"
+                                            if len(unlisted) > 10 else "")
+        raise _refuse(location, f"entries the manifest does not list: {shown}; a bundle "
+                                "holds only what its manifest vouches for (remove them, or "
+                                "import them as files of their own); nothing was imported")
 
 
 def _read_bytes(location: Path, zf: zipfile.ZipFile | None, member: str) -> bytes:

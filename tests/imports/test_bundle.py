@@ -177,3 +177,60 @@ def test_a_folder_without_manifest_is_not_a_bundle(tmp_path: Path) -> None:
     with open_store(tmp_path / "t.db") as target, pytest.raises(RejectedInputError,
                                                                match=r"no manifest\.json"):
         import_file(folder, store=target)
+
+
+# -- entries the manifest does not list ------------------------------------------------------
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_an_entry_the_manifest_does_not_list_is_refused_by_name(
+    source: Store, tmp_path: Path, zipped: bool,
+) -> None:
+    """A file nobody vouches for is never passed over in silence: the import is refused,
+    naming every such entry, and nothing is imported."""
+    folder = _exported(source, tmp_path)
+    (folder / "notes.txt").write_text("not in the manifest")
+    (folder / "extra").mkdir()
+    (folder / "extra" / "clients.jsonl").write_text('{"email": "mallory@example.com"}\n')
+    bundle = folder
+    if zipped:
+        bundle = tmp_path / "bundle.zip"
+        with zipfile.ZipFile(bundle, "w") as zf:
+            for p in sorted(folder.rglob("*")):
+                if p.is_file():
+                    zf.write(p, p.relative_to(folder).as_posix())
+    with open_store(tmp_path / "target.db") as target:
+        with pytest.raises(RejectedInputError) as caught:
+            import_file(bundle, store=target)
+        assert sum(c["rows"] for c in target.counts().values()) == 0
+    message = str(caught.value)
+    assert "entries the manifest does not list: extra/clients.jsonl, notes.txt" in message
+
+
+def test_a_normal_export_bundle_holds_nothing_unlisted(source: Store, tmp_path: Path) -> None:
+    """What the exporter writes, the manifest lists (datapackage.json included)."""
+    for zipped in (False, True):
+        out = tmp_path / ("b.zip" if zipped else "b")
+        export.export_bundle(source, out, format="csv", policy="portability", zip=zipped)
+        with open_store(tmp_path / f"target-{zipped}.db") as target:
+            assert import_file(out, store=target).rejected == 0
+            assert target.counts() == source.counts()
+
+
+def test_a_subject_export_with_its_summary_imports(source: Store, tmp_path: Path) -> None:
+    """A subject-access bundle carries SUMMARY.md and SUMMARY.html beside its data: known
+    documentation, not unlisted data."""
+    from cscor_tools.privacy.access import export_subject
+    from cscor_tools.privacy.subject import Subject
+
+    person = next(r for batch in source.iter_rows("clients") for r in batch if r.get("email"))
+    for zipped in (False, True):
+        out = tmp_path / ("subject.zip" if zipped else "subject")
+        result = export_subject(source, Subject.of(person["email"]), out, zip=zipped)
+        names = (zipfile.ZipFile(out).namelist() if zipped
+                 else [p.name for p in out.iterdir()])
+        assert {"SUMMARY.md", "SUMMARY.html"} <= {Path(n).name for n in names}
+        with open_store(tmp_path / f"subject-{zipped}.db") as target:
+            imported = import_file(out, store=target)
+            assert imported.rejected == 0
+            assert imported.inserted == sum(result.counts().values()) > 0
