@@ -8,12 +8,14 @@
     print(result.inserted, result.updated, result.unchanged, result.rejected)
 
 Modules, one job each: ``sniff`` (format, encoding, delimiter), ``readers`` (records out of
-files), ``aliases`` and ``mapping`` (which column is which field), ``cells``, ``convert``,
-``checks`` and ``money`` (cells to values), ``keys`` (natural keys and ids), ``rowplan``
-(records to validated rows), ``apply`` (foreign keys, insert/update/unchanged, upsert),
-``rejects`` (the rejects file), ``bundle`` (manifest, checksums, policy), ``references``
-(what a bundle may leave unresolved), ``codes`` (ISO lists), ``result`` and ``run`` (the
-transaction, the run log, the result).
+files), ``csvchunks`` (a regular UTF-8 CSV read by polars), ``batches`` (records as batches of
+columns), ``aliases`` and ``mapping`` (which column is which field), ``cells``, ``convert``,
+``checks`` and ``money`` (cells to values), ``vector`` (the same a column at a time), ``keys``
+(natural keys and ids), ``rowplan`` (records to validated rows), ``columnar`` (batches to
+validated rows), ``apply`` (foreign keys, insert/update/unchanged, upsert, a row at a time),
+``load`` (the same for a batch, in one bulk load), ``rejects`` (the rejects file), ``bundle``
+(manifest, checksums, policy), ``references`` (what a bundle may leave unresolved), ``codes``
+(ISO lists), ``result`` and ``run`` (the transaction, the run log, the result).
 """
 
 from __future__ import annotations

@@ -161,9 +161,14 @@ class Applier:
         self._fresh = store.count(entity_name) == 0
         self._seen = SeenIds() if self._fresh and overlay is None else None
 
+    @property
+    def fresh(self) -> bool:
+        """Whether the entity's table was empty when the import began."""
+        return self._fresh
+
     # -- foreign keys ---------------------------------------------------------------------
 
-    def _candidates(self, ref: str, value: str, source: str) -> list[str]:
+    def candidates(self, ref: str, value: str, source: str) -> list[str]:
         """Workspace ids a reference may mean, most specific first."""
         if self.verbatim:
             return [value]
@@ -176,7 +181,7 @@ class Applier:
             out.append(make_id(ref, source, value.lower()))  # an email-keyed row
         return out
 
-    def _existing(self, ref: str, ids: set[str]) -> set[str]:
+    def existing(self, ref: str, ids: set[str]) -> set[str]:
         found = set()
         ask = []
         for rid in ids:
@@ -209,9 +214,9 @@ class Applier:
                 value = row.get(fname)
                 if value is not None:
                     wanted.setdefault(ref, set()).update(
-                        self._candidates(ref, value, row["source"])
+                        self.candidates(ref, value, row["source"])
                     )
-        found = {ref: self._existing(ref, ids) for ref, ids in wanted.items()}
+        found = {ref: self.existing(ref, ids) for ref, ids in wanted.items()}
         kept: list[Item] = []
         left_out = self.left_out
         for item in items:
@@ -221,10 +226,10 @@ class Applier:
                 value = row.get(fname)
                 if value is None:
                     continue
-                hit = next((c for c in self._candidates(ref, value, row["source"])
+                hit = next((c for c in self.candidates(ref, value, row["source"])
                             if c in found[ref]), None)
                 if hit is None and self.guard is not None:  # a row erased: the guard decides
-                    hit = self.guard.erased_id(self._candidates(ref, value, row["source"]))
+                    hit = self.guard.erased_id(self.candidates(ref, value, row["source"]))
                 if hit is not None:
                     row[fname] = hit
                 elif left_out is not None and left_out.keeps(self.entity, fname, ref, value):

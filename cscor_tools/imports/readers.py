@@ -42,7 +42,7 @@ if csv.field_size_limit() <= MAX_FIELD:
 #: a UTF-8 file is decoded with this error handler: a byte that is not UTF-8 becomes a lone
 #: surrogate (as with surrogateescape, so the rejects file gets the same bytes back) and is
 #: counted, so that only a file that has any is searched for them, a line at a time
-_BAD_TEXT = "cscor-flag-bytes"
+BAD_TEXT = _BAD_TEXT = "cscor-flag-bytes"
 _bad_bytes_seen = [0]
 
 
@@ -120,6 +120,8 @@ class Table:
     dynamic: bool = False
     #: records rejected for bytes their encoding does not allow
     bad_text_rows: int = 0
+    #: the row of a CSV file's header (a "sep=" line or blank lines may come before it)
+    header_row: int = 1
     _hasher: _HashingReader | None = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -247,12 +249,34 @@ def open_csv(source: Source, encoding: str | None = None) -> Table:
         text.close()
         raise RejectedInputError("the file is empty (no header row)", file=source.name)
 
+    table = Table(source, "csv", header, iter(()), chosen, delimiter, header_row=header_row,
+                  _hasher=hasher)
+    table.records = csv_records(table, text, hasher, reader=reader, lines=lines,
+                                after_row=header_row)
+    table._closers.append(text.close)
+    return table
+
+
+def csv_records(table: Table, text: IO[str], hasher: _HashingReader, *,
+                after_row: int, after_line: int = 0, reader: Any = None,
+                lines: _Lines | None = None) -> Iterator[Record]:
+    """The records of a CSV text stream positioned after its header, numbered from
+    ``after_row + 1`` (the spreadsheet's row numbers: the header is row 1); ``after_line``
+    is the number of physical lines before the stream."""
+    header = table.columns
     width = len(header)
+    chosen = table.encoding or "utf-8"
+    source = table.source
+    if lines is None:
+        lines = _Lines(text)
+        lines.line = after_line
+    if reader is None:
+        reader = csv.reader(lines, delimiter=table.delimiter or ",", strict=False)
 
     def records() -> Iterator[Record]:
         # n is the row as a spreadsheet shows it (the header is row 1): the same number in
         # messages, in the rejects file and in the run log
-        n = header_row
+        n = after_row
         while True:
             lines.start_record()
             try:
@@ -299,9 +323,7 @@ def open_csv(source: Source, encoding: str | None = None) -> Table:
                 continue
             yield n, cells, cells, None
 
-    table = Table(source, "csv", header, records(), chosen, delimiter, _hasher=hasher)
-    table._closers.append(text.close)
-    return table
+    return records()
 
 
 class _Lines:

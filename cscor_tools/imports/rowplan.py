@@ -66,6 +66,25 @@ class ColumnReport:
 
 
 @dataclass(frozen=True)
+class ColumnPlan:
+    """Which column becomes which field, and how (see ``RowBuilder.column_plan``)."""
+
+    #: (field, column index, field definition, converter) of plain text columns
+    texts: list[tuple[str, int, Field, Converter]]
+    #: (field, column index, field definition, converter) of every other one-column field
+    singles: list[tuple[str, int, Field, Converter]]
+    #: (struct field, [(part, column index, part definition, converter)])
+    structs: list[tuple[str, list[tuple[str, int, Field, Converter]]]]
+    #: duplicate columns, whole-object columns or money in major units: built row by row
+    row_only: bool
+    unnamed: list[int]
+    defaults: dict[str, Any]
+    required: list[str]
+    key_fields: tuple[str, ...]
+    base: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class PlanOptions:
     """Everything about a file the plan needs besides its header."""
 
@@ -354,6 +373,28 @@ class RowBuilder:
         if not self.opts.dynamic:
             raise self._fail(reason)
         self._missing_key = reason  # JSON may still bring the column: judge row by row
+
+    # -- the plan, for building a column at a time (``columnar.py``) --------------------------
+
+    def column_plan(self) -> ColumnPlan:
+        """The compiled plan as the columnar builder reads it."""
+        ent = self.entity
+        return ColumnPlan(
+            texts=[(name, idx, ent.field(name), self._slow[name]) for name, idx in self._texts],
+            singles=[(name, idx, ent.field(name), conv) for name, idx, conv in self._single],
+            structs=[(name, [(sub, idx, ent.field(name).subfield(sub), conv)
+                             for sub, idx, conv, _ in pieces])
+                     for name, pieces in self._flat_structs],
+            row_only=bool(self._multi or self._parts or self._money or self._header_currency),
+            unnamed=list(self._unnamed),
+            defaults=dict(self._defaults),
+            required=list(self._required),
+            key_fields=self._key_fields,
+            base=dict(self._base),
+        )
+
+    def saw_unnamed_data(self, index: int) -> None:
+        self._unnamed_with_data.add(index)
 
     # -- building -------------------------------------------------------------------------
 

@@ -1,11 +1,16 @@
 """The import run: from a path to committed rows, a rejects file and a run-log entry.
 
 One run is one transaction: every valid row of every file (all entity files of a bundle, in
-dependency order) is upserted inside it as batches are read, and it commits at the end — or,
+dependency order) is written inside it as batches are read, and it commits at the end — or,
 with ``on_error="stop"``, rolls back at the first rejected row, so either the valid rows are
 committed together or nothing is. Memory holds one batch at a time, whatever the file size.
-(Applying batches on a worker thread while the next is parsed was measured and gained
-nothing: the store's encoding and our parsing both hold the GIL.)
+
+A batch goes through the columnar pipeline: read as columns (``batches``: polars chunks of a
+UTF-8 CSV file, or records from the readers), converted and checked a column at a time
+(``columnar``, ``vector``), its references resolved a distinct value at a time and loaded in
+one statement (``load``). The row-at-a-time builder and applier stay the definition of every
+rule; they build the rows the columnar checks refuse (naming every problem), and apply the
+batches that need them (a dry run, erased people to screen, an id twice in one batch).
 """
 
 from __future__ import annotations
@@ -22,15 +27,18 @@ from typing import Any
 from cscor_tools.config import Config, load_config, resolve_workspace
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.gc_tuning import lean_gc
-from cscor_tools.imports.apply import Applier, BatchOutcome, Item, Overlay
+from cscor_tools.imports.apply import Applier, Overlay
+from cscor_tools.imports.batches import read_batches
 from cscor_tools.imports.bundle import Bundle, open_bundle
 from cscor_tools.imports.codes import fold
+from cscor_tools.imports.columnar import ColumnarBuilder
+from cscor_tools.imports.load import FrameApplier
 from cscor_tools.imports.mapping import ColumnMapping, load_mapping
 from cscor_tools.imports.readers import Source, Table, encoding_label, open_table
 from cscor_tools.imports.references import LeftOutReferences
 from cscor_tools.imports.rejects import RejectsWriter, default_rejects_path
 from cscor_tools.imports.result import MAX_MESSAGES, FileResult, ImportResult
-from cscor_tools.imports.rowplan import PlanOptions, RowBuilder, RowRejected
+from cscor_tools.imports.rowplan import PlanOptions, RowBuilder
 from cscor_tools.imports.sniff import detect_format
 from cscor_tools.privacy.guard import WriteGuard
 from cscor_tools.runs import RunStatus
@@ -39,7 +47,8 @@ from cscor_tools.store import Store, Transaction, is_postgres_url, open_store, o
 
 #: the source name of rows imported from plain files, unless the mapping or caller names one
 DEFAULT_SOURCE = "import"
-BATCH_SIZE = 5000
+#: records per batch: each is converted a column at a time and loaded in one statement
+BATCH_SIZE = 50_000
 ON_ERROR = ("skip", "stop")
 
 #: words in a file name that say which entity it holds
@@ -267,8 +276,9 @@ class _Run:
                 unguard_formulas=verbatim and fmt == "csv" and self.unguard_formulas,
             ))
             writer = RejectsWriter(rejects_path, table) if rejects_path is not None else None
-            applier = Applier(self.store, entity, tx=tx, overlay=self.overlay,
-                              verbatim=verbatim, left_out=self.left_out, guard=self.guard)
+            applier = FrameApplier(Applier(self.store, entity, tx=tx, overlay=self.overlay,
+                                           verbatim=verbatim, left_out=self.left_out,
+                                           guard=self.guard))
             try:
                 self._read(table, builder, applier, file_result, writer)
             finally:
@@ -304,10 +314,9 @@ class _Run:
             note += f"; {rows} holding bytes that are not {encoding_label(table.encoding)} rejected"
         return [note]
 
-    def _read(self, table: Table, builder: RowBuilder, applier: Applier,
+    def _read(self, table: Table, builder: RowBuilder, applier: FrameApplier,
               out: FileResult, writer: RejectsWriter | None) -> None:
-        batch: list[Item] = []
-        dynamic = table.dynamic
+        columnar = ColumnarBuilder(builder)
 
         def reject(n: int, raw: Any, field: str | None, reason: str) -> None:
             out.rejected += 1
@@ -322,32 +331,21 @@ class _Run:
                 raise ImportStoppedError(reason, file=table.source.name, row=n, field=field,
                                          result=self.result)
 
-        def collect(outcome: BatchOutcome) -> None:
+        for batch in read_batches(table, builder, self.batch_size):
+            out.rows += batch.records
+            built = columnar.build(batch.rows)
+            # the reader's and the builder's refusals in the order of the file, as a row at
+            # a time would have met them; then those that need the store
+            for rejection in sorted(batch.unreadable + built.rejected, key=lambda r: r[0]):
+                reject(*rejection)
+            outcome = applier.apply(built, batch.rows, builder.references)
             out.inserted += outcome.inserted
             out.updated += outcome.updated
             out.unchanged += outcome.unchanged
             out.suppressed += outcome.suppressed
-            for n, raw, field, reason in outcome.rejected:
-                reject(n, raw, field, reason)
-
-        for n, cells, raw, problem in table.records:
-            out.rows += 1
-            if problem is not None or cells is None:
-                reject(n, raw, None, problem or "unreadable record")
-                continue
-            if dynamic and len(table.columns) != builder.width:
-                builder.compile(table.columns)
-            try:
-                batch.append((n, builder.build(cells), raw))
-            except RowRejected as exc:
-                reject(n, raw, exc.field, exc.reason)
-                continue
-            if len(batch) >= self.batch_size:
-                collect(applier.apply(batch, builder.references))
-                batch = []
-                self._report(table, out)
-        if batch:
-            collect(applier.apply(batch, builder.references))
+            for rejection in outcome.rejected:
+                reject(*rejection)
+            self._report(table, out)
         self._report(table, out)
 
     def _report(self, table: Table, out: FileResult) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cscor_tools.errors import StoreError
 from cscor_tools.records import ChangeSet, CursorUpdate, Row, StreamState
@@ -25,6 +25,9 @@ from cscor_tools.schema import ENTITIES, Entity, FieldType, entity
 from cscor_tools.store import migrations
 from cscor_tools.store.ddl import Dialect, quote
 from cscor_tools.store.writes import Transaction
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: what to say where a command that only reads finds no workspace
 NO_WORKSPACE = (
@@ -407,6 +410,29 @@ class Store(ABC):
         """Insert ``rows`` (each carrying every one of ``columns``) by the fastest route:
         ``into`` pairs each table column written with the row column it takes (a row column
         may fill several); conflicts resolve by the ``ON CONFLICT …`` clause given."""
+
+    @abstractmethod
+    def _bulk_load(
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        frame: pl.DataFrame,
+        into: Sequence[tuple[str, str]],
+        on_conflict: str,
+    ) -> tuple[int, int]:
+        """Insert the encoded frame's rows (``on_conflict`` skips the unchanged ones);
+        returns (inserted, updated)."""
+
+    @abstractmethod
+    def _bulk_insert_new(
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        frame: pl.DataFrame,
+        into: Sequence[tuple[str, str]],
+    ) -> bool:
+        """Insert rows whose ids should not be stored yet, inside a savepoint; False (and
+        nothing written) when one was."""
 
     @abstractmethod
     def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
+
 from cscor_tools.errors import ConfigError, StoreError, WorkspaceLockedError
 from cscor_tools.records import Row
 from cscor_tools.schema import Entity, FieldType
@@ -107,6 +109,58 @@ class PostgresStore(Store):
                 f"{on_conflict}"
             )
             cur.execute(f"TRUNCATE {stage}")
+
+    def _bulk_load(
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        frame: pl.DataFrame,
+        into: Sequence[tuple[str, str]],
+        on_conflict: str,
+    ) -> tuple[int, int]:
+        stage = self._stage(ent, columns, frame)
+        targets = ", ".join(quote(t) for t, _ in into)
+        sources = ", ".join(quote(s) for _, s in into)
+        with self._conn.cursor() as cur:
+            # xmax is 0 on a row version this statement inserted, the updating
+            # transaction's id on one it updated: the usual way to tell them apart
+            cur.execute(
+                f"INSERT INTO {quote(ent.name)} ({targets}) SELECT {sources} FROM {stage} "
+                f"{on_conflict} RETURNING (xmax = 0)"
+            )
+            flags = cur.fetchall()
+            cur.execute(f"TRUNCATE {stage}")
+        inserted = sum(1 for (new,) in flags if new)
+        return inserted, len(flags) - inserted
+
+    def _bulk_insert_new(
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        frame: pl.DataFrame,
+        into: Sequence[tuple[str, str]],
+    ) -> bool:
+        # Straight into the table: one pass, no staging table, no conflict handling.
+        frame = frame.select([pl.col(s).alias(t) for t, s in into])
+        targets = ", ".join(quote(t) for t, _ in into)
+        sql = f"COPY {quote(ent.name)} ({targets}) FROM STDIN (FORMAT csv)"
+        try:
+            # a savepoint: a row stored after all undoes this insert only
+            with self._conn.transaction(), self._conn.cursor() as cur, cur.copy(sql) as copy:
+                copy.write(frame.write_csv(include_header=False))
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
+
+    def _stage(self, ent: Entity, columns: Sequence[str], frame: pl.DataFrame) -> str:
+        """The frame in the entity's staging table (a temporary one: no WAL, no indexes)."""
+        stage = self._staging_table(ent)
+        col_list = ", ".join(quote(c) for c in columns)
+        sql = f"COPY {stage} ({col_list}) FROM STDIN (FORMAT csv)"
+        # CSV: an unquoted empty field is NULL, a quoted one an empty string
+        with self._conn.cursor() as cur, cur.copy(sql) as copy:
+            copy.write(frame.write_csv(include_header=False))
+        return stage
 
     def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:
         row = self._conn.execute(f'{sql} RETURNING "id"', params).fetchone()

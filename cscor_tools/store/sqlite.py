@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cscor_tools.errors import StoreError, WorkspaceLockedError
 from cscor_tools.records import Row
 from cscor_tools.schema import Entity, FieldType
 from cscor_tools.store.base import NO_WORKSPACE, Store, dumps_json
 from cscor_tools.store.ddl import quote
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def encode_time(value: datetime) -> str:
@@ -145,6 +148,53 @@ class SQLiteStore(Store):
             f"VALUES ({', '.join(f'?{position[s]}' for _, s in into)}) {on_conflict}",
             encode_rows(ent, columns, rows),
         )
+
+    def _bulk_load(
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        frame: pl.DataFrame,
+        into: Sequence[tuple[str, str]],
+        on_conflict: str,
+    ) -> tuple[int, int]:
+        position = {c: i for i, c in enumerate(columns, start=1)}
+        table = quote(ent.name)
+        # A new row of a rowid table gets the largest rowid so far plus one (SQLite's
+        # documented choice below the 64-bit maximum); an upsert's update keeps its rowid.
+        # So the growth of max(rowid) counts the inserts, and total_changes the writes.
+        (top,) = self._conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()
+        changes = self._conn.total_changes
+        self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(quote(t) for t, _ in into)}) "
+            f"VALUES ({', '.join(f'?{position[s]}' for _, s in into)}) {on_conflict}",
+            frame.iter_rows(),
+        )
+        written = self._conn.total_changes - changes
+        (new_top,) = self._conn.execute(
+            f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()
+        return new_top - top, written - (new_top - top)
+
+    def _bulk_insert_new(
+        self,
+        ent: Entity,
+        columns: Sequence[str],
+        frame: pl.DataFrame,
+        into: Sequence[tuple[str, str]],
+    ) -> bool:
+        position = {c: i for i, c in enumerate(columns, start=1)}
+        self._conn.execute("SAVEPOINT cscor_load")
+        try:
+            self._conn.executemany(
+                f"INSERT INTO {quote(ent.name)} ({', '.join(quote(t) for t, _ in into)}) "
+                f"VALUES ({', '.join(f'?{position[s]}' for _, s in into)})",
+                frame.iter_rows(),
+            )
+        except sqlite3.IntegrityError:
+            self._conn.execute("ROLLBACK TO cscor_load")
+            self._conn.execute("RELEASE cscor_load")
+            return False
+        self._conn.execute("RELEASE cscor_load")
+        return True
 
     def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:
         rowid = self._conn.execute(sql, params).lastrowid

@@ -10,10 +10,13 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from cscor_tools.errors import StoreError
 from cscor_tools.records import CursorUpdate, Row, Sweep, Tombstone, merge_rows
 from cscor_tools.schema import Entity, entity
 from cscor_tools.store.ddl import quote
+from cscor_tools.store.frames import encode_frame
 
 if TYPE_CHECKING:
     from cscor_tools.store.base import Store
@@ -49,6 +52,40 @@ class Transaction:
             self._store._bulk_upsert(ent, cols, group, into, on_conflict)
             written += len(group)
         return written
+
+    def load(self, entity_name: str, frame: pl.DataFrame, *,
+             new: bool = False) -> tuple[int, int]:
+        """Write a frame of complete rows of one entity, each id once; returns (inserted,
+        updated). A row that would change nothing is not written at all (its ``synced_at``
+        and ``seen_at`` stay), so loading the same rows again writes nothing.
+
+        The route of bulk imports: the frame goes to the backend's bulk path as it is
+        (``executemany`` of its rows for SQLite, ``COPY`` of its CSV text for PostgreSQL),
+        and the store tells which rows were new. ``new`` says the caller knows none of the
+        ids is stored (an import into an empty table): the rows are then inserted without
+        an upsert's conflict handling, which costs PostgreSQL a second pass over the primary
+        key. Should one be stored after all (another writer), that insert is undone and the
+        rows are upserted.
+        """
+        ent = entity(entity_name)
+        unknown = [c for c in frame.columns if not ent.has_field(c)]
+        if unknown:
+            raise StoreError(f"{ent.name} has no column {unknown[0]!r}")
+        if "id" not in frame.columns:
+            raise StoreError(f"{ent.name}: a row without an id cannot be stored")
+        if frame.height == 0:
+            return 0, 0
+        if "synced_at" not in frame.columns:
+            frame = frame.with_columns(pl.lit(datetime.now(UTC)).dt.replace_time_zone(
+                "UTC").alias("synced_at"))
+        cols = frame.columns
+        into = [*((c, c) for c in cols), ("seen_at", "synced_at")]
+        encoded = encode_frame(frame)
+        if new and self._store._bulk_insert_new(ent, cols, encoded, into):
+            return frame.height, 0
+        sets, changed = _load_assignments(cols, ent.name, self._store.distinct_from)
+        on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {sets} WHERE {changed}'
+        return self._store._bulk_load(ent, cols, encoded, into, on_conflict)
 
     def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
         """Mark existing rows deleted; returns how many rows this changed (a row deleted,
@@ -142,15 +179,20 @@ def group_by_columns(
         yield columns, group
 
 
-def upsert_assignments(
-    columns: Sequence[str], table: str, distinct_from: str = "IS DISTINCT FROM"
-) -> str:
-    """The SET list of an upsert.
+def _load_assignments(columns: Sequence[str], table: str,
+                      distinct_from: str) -> tuple[str, str]:
+    """The SET list of a load, and the condition under which a stored row is rewritten."""
+    sets, changes = _assignments(columns, table, distinct_from)
+    sets += ['"synced_at" = excluded."synced_at"', '"seen_at" = excluded."seen_at"']
+    return ", ".join(sets), " OR ".join(changes) or "FALSE"
 
-    Tombstone columns are sticky (a deleted row stays deleted when an older page that still
-    listed it is written after the deletion). ``synced_at`` moves only when another column
-    takes a new value (``distinct_from`` is the dialect's NULL-safe inequality), and
-    ``seen_at`` always does.
+
+def _assignments(columns: Sequence[str], table: str,
+                 distinct_from: str) -> tuple[list[str], list[str]]:
+    """Each column's assignment, and each one's "this changes the stored value" test.
+
+    Tombstone columns are sticky: ``deleted`` only turns on, ``deleted_at`` and
+    ``deleted_reason`` keep a stored value.
     """
     sets, changes = [], []
     t = quote(table)
@@ -166,6 +208,21 @@ def upsert_assignments(
             value = f"excluded.{q}"
         sets.append(f"{q} = {value}")
         changes.append(f"{value} {distinct_from} {t}.{q}")
+    return sets, changes
+
+
+def upsert_assignments(
+    columns: Sequence[str], table: str, distinct_from: str = "IS DISTINCT FROM"
+) -> str:
+    """The SET list of an upsert.
+
+    Tombstone columns are sticky (a deleted row stays deleted when an older page that still
+    listed it is written after the deletion). ``synced_at`` moves only when another column
+    takes a new value (``distinct_from`` is the dialect's NULL-safe inequality), and
+    ``seen_at`` always does.
+    """
+    sets, changes = _assignments(columns, table, distinct_from)
+    t = quote(table)
     changed = " OR ".join(changes) or "FALSE"
     sets.append(
         f'"synced_at" = CASE WHEN {changed} THEN excluded."synced_at" ELSE {t}."synced_at" END'

@@ -1,0 +1,99 @@
+"""``Transaction.load``: the bulk route of imports, on both stores.
+
+It must count inserted, updated and unchanged rows as the row-at-a-time upsert would leave
+them, write nothing for an unchanged row, keep tombstones sticky, store the same text as
+``upsert`` (so later comparisons see equal rows), and survive being told rows are new when
+one is not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import pytest
+
+from cscor_tools.schema import make_id
+from cscor_tools.store import Store
+
+T0 = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.from_dicts(rows, schema={
+        "id": pl.String, "source": pl.String, "source_id": pl.String, "deleted": pl.Boolean,
+        "name": pl.String, "rating": pl.Int64, "tags": pl.List(pl.String),
+        "address": pl.Struct({"line1": pl.String, "city": pl.String}),
+        "created_at": pl.Datetime("us", "UTC"),
+    })
+
+
+def _row(n: int, **changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": make_id("clients", "import", str(n)), "source": "import", "source_id": str(n),
+        "deleted": False, "name": f"Client {n}", "rating": 1 + n % 5,
+        "tags": ["vip", "é"] if n % 2 else None,
+        "address": {"line1": f"{n} Main St", "city": "Lyon"} if n % 3 else None,
+        "created_at": T0,
+    }
+    return {**row, **changes}
+
+
+def _load(store: Store, rows: list[dict[str, Any]], new: bool = False) -> tuple[int, int]:
+    with store.transaction() as tx:
+        return tx.load("clients", _frame(rows), new=new)
+
+
+@pytest.mark.parametrize("new", [False, True], ids=["upsert", "insert"])
+def test_counts_and_unchanged_rows_untouched(store: Store, new: bool) -> None:
+    assert _load(store, [_row(n) for n in range(10)], new=new) == (10, 0)
+    before = {r["id"]: r["synced_at"] for b in store.iter_rows("clients") for r in b}
+    assert _load(store, [_row(n) for n in range(10)]) == (0, 0)
+    changed = [_row(n, name="Renamed") if n < 3 else _row(n) for n in range(12)]
+    assert _load(store, changed) == (2, 3)
+    after = {r["id"]: r for b in store.iter_rows("clients") for r in b}
+    assert len(after) == 12
+    for n in range(3, 10):  # unchanged rows keep the time they were written
+        rid = make_id("clients", "import", str(n))
+        assert after[rid]["synced_at"] == before[rid]
+    assert after[make_id("clients", "import", "0")]["name"] == "Renamed"
+    assert after[make_id("clients", "import", "1")]["tags"] == ["vip", "é"]
+    assert after[make_id("clients", "import", "2")]["address"] == {"line1": "2 Main St",
+                                                                    "city": "Lyon"}
+    assert after[make_id("clients", "import", "3")]["created_at"] == T0
+
+
+def test_rows_said_to_be_new_that_are_not_are_upserted(store: Store) -> None:
+    _load(store, [_row(1), _row(2)])
+    # another writer stored row 2 meanwhile: the plain insert is undone, the upsert counts
+    assert _load(store, [_row(2, name="Changed"), _row(3)], new=True) == (1, 1)
+    rows = {r["source_id"]: r for b in store.iter_rows("clients") for r in b}
+    assert set(rows) == {"1", "2", "3"} and rows["2"]["name"] == "Changed"
+
+
+def test_a_tombstone_stays_and_counts_as_no_change(store: Store) -> None:
+    _load(store, [_row(1, deleted=True)])
+    assert _load(store, [_row(1, deleted=False)]) == (0, 0)
+    (row,) = [r for b in store.iter_rows("clients") for r in b]
+    assert row["deleted"] is True
+
+
+def test_loaded_rows_are_stored_as_upserted_ones(store: Store) -> None:
+    """The same rows, upserted one way and loaded the other, compare equal in the store."""
+    rows = [_row(n) for n in range(6)]
+    with store.transaction() as tx:
+        tx.upsert("clients", rows)
+    assert _load(store, rows) == (0, 0)
+
+
+def test_loaded_text_is_the_upserted_text(sqlite_store: Store) -> None:
+    rows = [_row(n) for n in range(6)]
+    query = 'SELECT "tags", "address", "created_at", "deleted" FROM "clients" ORDER BY "id"'
+    conn = sqlite_store.connection
+    with sqlite_store.transaction() as tx:
+        tx.upsert("clients", rows)
+    upserted = conn.execute(query).fetchall()
+    conn.execute('DELETE FROM "clients"')
+    _load(sqlite_store, rows, new=True)
+    assert conn.execute(query).fetchall() == upserted
