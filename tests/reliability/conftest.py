@@ -1,6 +1,6 @@
 """Fixtures of the reliability suite: one sandbox for the package, workspaces on each store.
 
-The scenarios themselves live in ``benchmarks/reliability.py``, which runs them at full size;
+The scenarios themselves live in ``benchmarks/reliability/``, which runs them at full size;
 here they run at a reduced size, and each test prints its figure (``pytest -s`` shows them).
 """
 
