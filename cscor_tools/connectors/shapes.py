@@ -173,16 +173,18 @@ def formatted(parse: Callable[[Any], object], what: str, *, required: bool = Fal
 LAST_SECOND = 253_402_300_799
 
 
-def _unix_seconds(value: int) -> int:
+def _unix_seconds(value: float) -> float:
     if not 0 <= value <= LAST_SECOND:
         raise ValueError(f"{value} is out of range")
     return value
 
 
-def unix_time(*, required: bool = False, nullable: bool = True) -> Field:
-    """A time as whole Unix seconds, between 1970 and the year 9999."""
-    return Field((int,), required=required, nullable=nullable, parse=_unix_seconds,
-                 format="a time in Unix seconds")
+def unix_time(*, required: bool = False, nullable: bool = True,
+              fractional: bool = False) -> Field:
+    """A time as whole Unix seconds (or, ``fractional``, any number of them: Slack's spec
+    types a member's ``updated`` as a number), between 1970 and the year 9999."""
+    return Field((int, float) if fractional else (int,), required=required, nullable=nullable,
+                 parse=_unix_seconds, format="a time in Unix seconds")
 
 
 def one_of(*values: str, required: bool = False, nullable: bool = True) -> Field:

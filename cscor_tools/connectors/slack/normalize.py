@@ -74,7 +74,7 @@ def ts_time(ts: Any) -> datetime | None:
 
 TS = formatted(read_ts, "a Slack timestamp")
 MEMBER = Shape({
-    "id": ID, "updated": unix_time(required=True, nullable=False),
+    "id": ID, "updated": unix_time(required=True, nullable=False, fractional=True),
     **{k: text() for k in ("name", "real_name", "tz")},
     **{k: boolean() for k in ("is_bot", "is_restricted", "is_ultra_restricted", "deleted")},
     "profile": obj(Shape({k: text() for k in ("real_name", "first_name", "last_name",
