@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from cscor_tools.imports.apply import Rejection
 from cscor_tools.imports.columnar import RawBatch, batch_of_frame, batch_of_records
 from cscor_tools.imports.csvchunks import can_read_fast, read_chunks
@@ -30,6 +32,9 @@ class Batch:
 
 def read_batches(table: Table, builder: RowBuilder, size: int) -> Iterator[Batch]:
     """The table's records, ``size`` readable ones at most per batch."""
+    if table.arrow_batches is not None:
+        yield from _arrow_batches(table, builder, size)
+        return
     if not can_read_fast(table):
         yield from _record_batches(table, builder, size)
         return
@@ -45,6 +50,27 @@ def read_batches(table: Table, builder: RowBuilder, size: int) -> Iterator[Batch
             last = start + size >= height
             yield Batch(batch_of_frame(numbers, frame), [],
                         len(numbers) + (skipped if last else 0))
+
+
+def _arrow_batches(table: Table, builder: RowBuilder, size: int) -> Iterator[Batch]:
+    """A columnar file's batches as they are stored: typed columns, no record in between."""
+    assert table.arrow_batches is not None
+    first = 1
+    for arrow in table.arrow_batches(size):
+        numbers = list(range(first, first + arrow.num_rows))
+        first += arrow.num_rows
+        try:
+            frame = pl.from_arrow(arrow)
+        except (pl.exceptions.PolarsError, TypeError, ValueError):
+            frame = None  # a type polars does not hold: the batch's values, record by record
+        if not isinstance(frame, pl.DataFrame):
+            rows = [list(values) for values in zip(*(c.to_pylist() for c in arrow.columns),
+                                                   strict=True)]
+            records = [(n, cells, cells) for n, cells in zip(numbers, rows, strict=True)]
+            yield Batch(batch_of_records(records, builder.width), [], len(records))
+            continue
+        frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
+        yield Batch(batch_of_frame(numbers, frame), [], len(numbers))
 
 
 def _record_batches(table: Table, builder: RowBuilder, size: int) -> Iterator[Batch]:

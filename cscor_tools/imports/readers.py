@@ -122,6 +122,8 @@ class Table:
     bad_text_rows: int = 0
     #: the row of a CSV file's header (a "sep=" line or blank lines may come before it)
     header_row: int = 1
+    #: a columnar file's batches of ``n`` rows as Arrow record batches (instead of records)
+    arrow_batches: Callable[[int], Iterator[Any]] | None = field(default=None, repr=False)
     _hasher: _HashingReader | None = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -525,7 +527,17 @@ def open_parquet(source: Source, batch_rows: int = 4096) -> Table:
             raise RejectedInputError(f"unreadable Parquet data: {exc}", file=source.name,
                                      row=n + 1) from None
 
-    table = Table(source, "parquet", columns, records())
+    def arrow_batches(rows: int) -> Iterator[Any]:
+        n = 0
+        try:
+            for batch in pf.iter_batches(batch_size=rows):
+                yield batch
+                n += batch.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise RejectedInputError(f"unreadable Parquet data: {exc}", file=source.name,
+                                     row=n + 1) from None
+
+    table = Table(source, "parquet", columns, records(), arrow_batches=arrow_batches)
     table._closers.append(pf.close)
     return table
 
