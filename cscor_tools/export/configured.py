@@ -21,16 +21,20 @@ def check_spec(spec: ExportSpec) -> None:
 
 
 def run_export(store: Store | str | os.PathLike[str] | None, spec: ExportSpec, *,
-               env: Mapping[str, str] | None = None) -> ExportResult | DatasetResult:
-    """Write the export ``spec`` describes from the workspace ``store``."""
+               env: Mapping[str, str] | None = None,
+               replace_unfinished: bool = False) -> ExportResult | DatasetResult:
+    """Write the export ``spec`` describes from the workspace ``store`` (``replace_unfinished``:
+    see ``export_bundle``)."""
     check_spec(spec)
     entities = list(spec.entities) or None
     if spec.partition_by:
         return export_dataset(store, spec.out, partition_by=spec.partition_by,
                               policy=spec.policy, entities=entities, since=spec.since,
                               until=spec.until, include_deleted=spec.include_deleted,
-                              overwrite=spec.overwrite, env=env)
+                              overwrite=spec.overwrite, env=env,
+                              replace_unfinished=replace_unfinished)
     return export_bundle(store, spec.out, format=spec.format, policy=spec.policy,
                          entities=entities, since=spec.since, until=spec.until,
                          include_deleted=spec.include_deleted, zip=spec.zip,
-                         overwrite=spec.overwrite, env=env)
+                         overwrite=spec.overwrite, env=env,
+                         replace_unfinished=replace_unfinished)

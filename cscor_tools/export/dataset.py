@@ -79,9 +79,11 @@ def export_dataset(
     overwrite: bool = False,
     env: Mapping[str, str] | None = None,
     batch_rows: int = 50_000,
+    replace_unfinished: bool = False,
 ) -> DatasetResult:
     """Export each entity as hive-partitioned Parquet under ``out`` (a folder or any fsspec
-    URL), with ``manifest.json`` last; recorded in the run log like every export."""
+    URL), with ``manifest.json`` last; recorded in the run log like every export.
+    ``replace_unfinished``: as for ``export_bundle``."""
     started = time.monotonic()
     keys = tuple(partition_by)
     bad = [k for k in keys if k not in PARTITION_KEYS]
@@ -108,7 +110,8 @@ def export_dataset(
                                      "exist", file=where)
         Path(where).mkdir(mode=0o700, exist_ok=True)
         where = str(Path(where).absolute())
-    bundle = RemoteBundle(f"file://{where}" if local else where, overwrite=overwrite)
+    bundle = RemoteBundle(f"file://{where}" if local else where, overwrite=overwrite,
+                          replace_unfinished=replace_unfinished)
     with opened(store) as workspace:
         key = _key(workspace, plans, env if env is not None else os.environ)
         pseudonymizer = Pseudonymizer(key) if key is not None else None

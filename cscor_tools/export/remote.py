@@ -52,14 +52,16 @@ def is_remote(out: str | os.PathLike[str]) -> bool:
 WRITING_MARKER = "_cscor_writing"
 
 
-def open_bundle(out: str | os.PathLike[str], *, zip: bool, overwrite: bool) -> Bundle:
+def open_bundle(out: str | os.PathLike[str], *, zip: bool, overwrite: bool,
+                replace_unfinished: bool = False) -> Bundle:
     """The bundle to write ``out`` to: a local folder or zip, a prefix in object storage, or
     one zip object there."""
     if not is_remote(out):
         return Bundle(out, zip=zip, overwrite=overwrite)
     if zip:
         return RemoteZipBundle(os.fspath(out), overwrite=overwrite)
-    return RemoteBundle(os.fspath(out), overwrite=overwrite)
+    return RemoteBundle(os.fspath(out), overwrite=overwrite,
+                        replace_unfinished=replace_unfinished)
 
 
 def _safe(url: str) -> str:
@@ -117,9 +119,14 @@ def _storage_errors(url: str) -> Iterator[None]:
 
 
 class RemoteBundle(Bundle):
-    """A bundle under a prefix of object storage, complete once ``manifest.json`` is there."""
+    """A bundle under a prefix of object storage, complete once ``manifest.json`` is there.
 
-    def __init__(self, url: str, *, overwrite: bool) -> None:
+    A half bundle there (the marker, no manifest: an export killed, or one still writing) is
+    replaced with ``overwrite``, or with ``replace_unfinished`` alone when the caller knows no
+    other export writes there now (a queued export holds the destination's lock).
+    """
+
+    def __init__(self, url: str, *, overwrite: bool, replace_unfinished: bool = False) -> None:
         self.url = url.rstrip("/")
         self.out = Path(self.url)  # unused for remote bundles: ``location`` says where
         self.zip = False
@@ -131,8 +138,12 @@ class RemoteBundle(Bundle):
         with _storage_errors(self.url):
             existing = self._existing()
         manifest, marker = f"{self._root}/manifest.json", f"{self._root}/{WRITING_MARKER}"
-        # A half bundle of ours (its writer was killed) is no bundle: it is replaced.
         leftover = bool(existing) and marker in existing and manifest not in existing
+        if leftover and not (overwrite or replace_unfinished):
+            raise RejectedInputError(
+                f"holds a half-written bundle ({WRITING_MARKER}, no manifest.json): another "
+                "export is writing there, or one was stopped; pass --overwrite to replace it",
+                file=_safe(self.url))
         if existing and not overwrite and not leftover:
             raise RejectedInputError(
                 "already holds objects; choose another --out or pass --overwrite to replace "

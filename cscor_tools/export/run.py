@@ -116,6 +116,7 @@ def export_bundle(
     extra_files: Mapping[str, bytes] | None = None,
     generated_at: datetime | None = None,
     protect_formulas: bool = True,
+    replace_unfinished: bool = False,
 ) -> ExportResult:
     """Export a workspace to a bundle at ``out``: one file per entity plus metadata.
 
@@ -132,6 +133,9 @@ def export_bundle(
     a clock time only when the caller passes one as ``generated_at``.
     ``protect_formulas=False`` writes CSV text cells as they are, without the apostrophe
     that stops a spreadsheet running ``=…`` (the manifest says which was done).
+    ``replace_unfinished`` replaces a half-written bundle in object storage (what a killed
+    export left) even without ``overwrite``: for a caller that knows no other export writes
+    there now (a queued export job, which holds the destination's lock).
     Each export is recorded in the workspace's run log, failed ones included.
     """
     started = time.monotonic()
@@ -143,7 +147,8 @@ def export_bundle(
     names = _entities(chosen, entities)
     window = _window(chosen, since, until)
     plans = plan_policy(chosen, names)
-    bundle = open_bundle(out, zip=zip, overwrite=overwrite)  # checks `out` before any work
+    # checks `out` before any work
+    bundle = open_bundle(out, zip=zip, overwrite=overwrite, replace_unfinished=replace_unfinished)
     with opened(store) as workspace:
         job = _Job(
             format=format,

@@ -194,8 +194,12 @@ class ExportJob:
 
 
 def run_export_job(job: ExportJob, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """Write the job's export here and now; what was written (the result's summary)."""
-    result = run_export(job.workspace, job.export, env=env)
+    """Write the job's export here and now; what was written (the result's summary).
+
+    A half bundle at the destination is replaced: the job holds the destination's lock, so it
+    is what an earlier attempt of an export there left when its worker died.
+    """
+    result = run_export(job.workspace, job.export, env=env, replace_unfinished=True)
     summary = result.as_dict()
     return {"run_id": summary["run_id"], "out": summary["out"], "rows": summary["rows"],
             "files": len(summary["files"])}

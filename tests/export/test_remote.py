@@ -187,14 +187,17 @@ def test_a_zip_bundle_streams_to_one_object_that_reads_back(
         export_bundle(store, f"s3://{BUCKET}/zips/other.zip", zip=True, overwrite=True)
 
 
-def test_a_half_bundle_left_by_a_killed_export_is_replaced(s3: str, store: Store) -> None:
+def test_a_half_bundle_left_by_a_killed_export_is_replaced_when_asked(s3: str, store: Store) -> None:
     import s3fs
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     # what a writer killed mid-export leaves: its marker and some data files, no manifest
     fs.pipe(f"{BUCKET}/half/_cscor_writing", b"x")
     fs.pipe(f"{BUCKET}/half/clients.jsonl", b'{"half": true}\n')
-    export_bundle(store, f"s3://{BUCKET}/half/")
+    # it may be another export still writing: replaced only when asked
+    with pytest.raises(RejectedInputError, match="half-written"):
+        export_bundle(store, f"s3://{BUCKET}/half/")
+    export_bundle(store, f"s3://{BUCKET}/half/", replace_unfinished=True)
     objects = _objects("half/")
     assert "_cscor_writing" not in objects and "manifest.json" in objects
     assert b'"half"' not in objects["clients.jsonl"]
