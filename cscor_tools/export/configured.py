@@ -10,6 +10,8 @@ from cscor_tools.config import ExportSpec
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.export.dataset import DatasetResult, export_dataset
 from cscor_tools.export.run import ExportResult, export_bundle
+from cscor_tools.formats import FORMATS
+from cscor_tools.minimize.policy import parse_moment
 from cscor_tools.store import Store
 
 
@@ -18,6 +20,15 @@ def check_spec(spec: ExportSpec) -> None:
     if spec.partition_by and (spec.format not in ("jsonl", "parquet") or spec.zip):
         raise RejectedInputError("a partitioned export is Parquet in a folder or prefix: "
                                  "use format parquet, without zip", field="partition_by")
+    if spec.format not in FORMATS:
+        raise RejectedInputError(f"unknown format {spec.format!r} (known: {', '.join(FORMATS)})",
+                                 field="format")
+    for name, value in (("since", spec.since), ("until", spec.until)):
+        if value is not None:
+            try:
+                parse_moment(value)
+            except ValueError as exc:
+                raise RejectedInputError(str(exc), field=name) from None
 
 
 def run_export(store: Store | str | os.PathLike[str] | None, spec: ExportSpec, *,

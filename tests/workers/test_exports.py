@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cscor_tools.cli import cli
 from cscor_tools.config import Config, ExportSpec, parse_config
-from cscor_tools.errors import ConfigError
+from cscor_tools.errors import ConfigError, RejectedInputError
 from cscor_tools.sandbox.accounts import SandboxAccounts
 from cscor_tools.store import open_store
 from cscor_tools.workers import ExportJob, Queue
@@ -211,6 +211,11 @@ def test_what_workers_could_not_export_is_refused_when_queued(workspace: str) ->
         ExportJob(workspace, ExportSpec("relative/bundle"))
     with pytest.raises(ConfigError, match="PostgreSQL"):
         ExportJob("w.db", ExportSpec(f"s3://{BUCKET}/x/"))
+    with pytest.raises(RejectedInputError, match="since"):
+        ExportJob(workspace, ExportSpec(f"s3://{BUCKET}/x/", since="yesterday"))
+    with pytest.raises(RejectedInputError, match="Parquet"):
+        ExportJob(workspace, ExportSpec(f"s3://{BUCKET}/x/", format="csv",
+                                        partition_by=("source",)))
     with pytest.raises(ConfigError, match="key or password"):
         ExportJob(workspace, ExportSpec(f"s3://k:secret@{BUCKET}/x/"))
     job = ExportJob(workspace, ExportSpec(f"s3://{BUCKET}/x/", format="parquet",
