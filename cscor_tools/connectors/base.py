@@ -205,14 +205,31 @@ def page_changes(page: Page, normalize: Callable[[dict[str, Any]], Iterable[Outp
                 shape.check(raw)
             sink.extend(normalize(raw))
         except FieldError as exc:
-            raise UnexpectedFieldError(
-                stream.provider, record=_record_name(raw, stream.primary_key, index),
-                field=exc.field, reason=exc.reason, stream=stream.name,
-                path=page.path or getattr(stream, "path", None)) from None
+            raise _field_error(stream, raw, index, exc,
+                               page.path or getattr(stream, "path", None)) from None
     changes = sink.changes()
     if page.extra is not None:
         changes.merge(page.extra)
     return changes
+
+
+def check_records(stream: Stream, records: Sequence[dict[str, Any]], shape: Shape, *,
+                  path: str | None) -> None:
+    """Check records against ``shape`` as they arrive, for a stream whose reading uses their
+    fields (to order or to resume) before ``normalize`` sees them: the first field that
+    breaks the shape fails the read, named as ``page_changes`` names it."""
+    for index, raw in enumerate(records):
+        try:
+            shape.check(raw)
+        except FieldError as exc:
+            raise _field_error(stream, raw, index, exc, path) from None
+
+
+def _field_error(stream: Stream, raw: Mapping[str, Any], index: int, exc: FieldError,
+                 path: str | None) -> UnexpectedFieldError:
+    return UnexpectedFieldError(
+        stream.provider, record=_record_name(raw, stream.primary_key, index),
+        field=exc.field, reason=exc.reason, stream=stream.name, path=path)
 
 
 def _record_name(raw: Mapping[str, Any], key: str, index: int) -> str:

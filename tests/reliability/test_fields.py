@@ -7,12 +7,14 @@ exception. The property test mutates fields of real records of each connector's 
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
@@ -314,3 +316,53 @@ def test_a_bug_in_normalize_is_not_blamed_on_the_provider() -> None:
 
     with pytest.raises(KeyError):
         _Probe(buggy).changes(Page([GOOD], None))
+
+
+# -- a field read while reading: Slack's message ts orders and resumes the history ------------
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("ts", "yesterday", "is 'yesterday', not a Slack timestamp"),
+    ("ts", {"a": 1}, "is an object, not a string"),
+    ("ts", None, "is null"),
+    ("ts", KeyError, "is missing"),
+    ("thread_ts", "x", "is 'x', not a Slack timestamp"),
+    ("user", ["x"], "is an array, not a string"),
+])
+def test_a_slack_message_field_read_while_reading_is_named(
+    sandbox: Sandbox, tmp_path: Path, field: str, value: Any, reason: str,
+) -> None:
+    spoiled: list[str] = []
+    inner = httpx.HTTPTransport()
+
+    def hook(request: httpx.Request, n: int) -> httpx.Response | None:
+        """Spoil the second message of every history page of two or more."""
+        if not request.url.path.endswith("/conversations.history"):
+            return None
+        response = inner.handle_request(request)
+        body = json.loads(response.read())
+        messages = body.get("messages") or []
+        if len(messages) >= 2:
+            spoiled.append(str(messages[1]["ts"]))
+            if value is KeyError:
+                del messages[1][field]
+            else:
+                messages[1][field] = value
+        return httpx.Response(response.status_code, content=json.dumps(body).encode(),
+                              headers={"content-type": "application/json"})
+
+    config = Config(connectors={"slack": ConnectorConfig(max_attempts=2)})
+    location = Locations("sqlite", tmp_path).new("slack")
+    result = sync_into("slack", sandbox, location, transport=Wrapped(hook), config=config)
+    assert spoiled, "no history page held two messages"
+    failed = {s.stream: s for s in result.streams if s.status == "failed"}
+    assert set(failed) == {"messages"}, failed
+    error = failed["messages"].error or ""
+    show({"field": field, "error": error})
+    assert failed["messages"].error_code == ExitCode.PROVIDER_UNAVAILABLE, error
+    assert error.startswith("Slack on /conversations.history: stream messages: unexpected "
+                            "response: record ")
+    assert f"field '{field}' {reason}" in error
+    stored = {row["source_id"].split("/")[-1]
+              for row in snapshot(location)["notifications"].values()}
+    assert not stored & set(spoiled), "messages of the spoiled pages were stored"

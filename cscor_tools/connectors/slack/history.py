@@ -32,10 +32,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cscor_tools.connectors.base import Page, Slice, Stream
+from cscor_tools.connectors.base import Page, Slice, Stream, check_records
 from cscor_tools.connectors.pagination import NextCursorPaginator, Walk
 from cscor_tools.connectors.slack.client import SlackChannelError
-from cscor_tools.connectors.slack.normalize import message_id, message_row
+from cscor_tools.connectors.slack.normalize import MESSAGE, message_id, message_row
 from cscor_tools.connectors.slack.pacing import PAGE, Budget
 from cscor_tools.errors import BadRequestError, UnexpectedResponseError
 from cscor_tools.records import ChangeSet, Cursor, Output, StreamState, Tombstone
@@ -373,4 +373,6 @@ def _records(stream: Stream, body: Any, key: str, method: str) -> list[dict[str,
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UnexpectedResponseError(stream.provider, f"{method}: {key!r} is not a list of "
                                       "objects", stream=stream.name, path=f"/{method}")
+    if key == "messages":  # their ts orders and resumes the read before rows are made
+        check_records(stream, records, MESSAGE, path=f"/{method}")
     return records
