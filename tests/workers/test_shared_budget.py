@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import psycopg
 import pytest
 
 from cscor_tools.sandbox.accounts import SandboxAccounts
@@ -22,14 +23,22 @@ BURST = 10  # the Stripe connector's burst, granted at once by the shared budget
 def _sync_all(queue_url: str, jobs: list[SyncJob], env: dict[str, str]) -> None:
     """Queue the syncs, run them on two worker processes, wait for all to succeed."""
     queue = Queue(queue_url)
-    for job in jobs:
-        assert queue.enqueue_sync(job) is not None
+    queue.install()
     procs = [worker(queue_url, env=env), worker(queue_url, env=env)]
     try:
+        # both at work before anything is queued, so that each takes one sync
+        wait_for(lambda: _workers(queue_url) == 2, 60, lambda: "the workers did not start")
+        for job in jobs:
+            assert queue.enqueue_sync(job) is not None
         wait_for(lambda: [j.status for j in queue.jobs()] == ["succeeded"] * len(jobs), 120,
                  lambda: f"{queue.jobs()}")
     finally:
         stop(*procs)
+
+
+def _workers(queue_url: str) -> int:
+    with psycopg.connect(queue_url) as conn:
+        return int(conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0])
 
 
 def _window(url: str) -> tuple[float, float]:
