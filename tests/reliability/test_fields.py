@@ -318,7 +318,53 @@ def test_a_bug_in_normalize_is_not_blamed_on_the_provider() -> None:
         _Probe(buggy).changes(Page([GOOD], None))
 
 
-# -- a field read while reading: Slack's message ts orders and resumes the history ------------
+# -- a field read while reading (to plan, order or resume), before rows are made ---------------
+
+
+class Spoiler:
+    """A transport hook: ``spoil`` changes the records (under ``key``) of every answer on a
+    path ending in ``path``, list probes included."""
+
+    def __init__(self, path: str, key: str, spoil: Any) -> None:
+        self.path, self.key, self.spoil = path, key, spoil
+        self.inner = httpx.HTTPTransport()
+
+    def __call__(self, request: httpx.Request, n: int) -> httpx.Response | None:
+        if not request.url.path.endswith(self.path):
+            return None
+        response = self.inner.handle_request(request)
+        body = json.loads(response.read())
+        if isinstance(body.get(self.key), list):
+            self.spoil(body[self.key])
+        return httpx.Response(response.status_code, content=json.dumps(body).encode(),
+                              headers={"content-type": "application/json"})
+
+
+def test_a_bad_created_in_a_stripe_planning_probe_is_named(
+    sandbox: Sandbox, tmp_path: Path,
+) -> None:
+    """Planning reads the newest and oldest ``created`` of a list before any page: the
+    first record's bad time is named there, not an internal ValueError."""
+    first: list[str] = []
+
+    def spoil(records: list[Record]) -> None:
+        if records:
+            first.append(str(records[0]["id"]))
+            records[0]["created"] = "yesterday"
+
+    config = Config(connectors={"stripe": ConnectorConfig(max_attempts=2)})
+    location = Locations("sqlite", tmp_path).new("probe")
+    result = sync_into("stripe", sandbox, location, config=config,
+                       transport=Wrapped(Spoiler("/v1/customers", "data", spoil)))
+    failed = {s.stream: s for s in result.streams if s.status == "failed"}
+    assert "customers" in failed, result.streams
+    error = failed["customers"].error or ""
+    show({"probe": error})
+    assert failed["customers"].error_code == ExitCode.PROVIDER_UNAVAILABLE, error
+    assert error.startswith("Stripe on /v1/customers: stream customers: unexpected response: "
+                            f"record '{first[0]}': field 'created' is a string, not an integer")
+    assert not snapshot(location)["clients"]
+
 
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
@@ -333,24 +379,16 @@ def test_a_slack_message_field_read_while_reading_is_named(
     sandbox: Sandbox, tmp_path: Path, field: str, value: Any, reason: str,
 ) -> None:
     spoiled: list[str] = []
-    inner = httpx.HTTPTransport()
 
-    def hook(request: httpx.Request, n: int) -> httpx.Response | None:
-        """Spoil the second message of every history page of two or more."""
-        if not request.url.path.endswith("/conversations.history"):
-            return None
-        response = inner.handle_request(request)
-        body = json.loads(response.read())
-        messages = body.get("messages") or []
-        if len(messages) >= 2:
+    def spoil(messages: list[Record]) -> None:
+        if len(messages) >= 2:  # the second message of every history page of two or more
             spoiled.append(str(messages[1]["ts"]))
             if value is KeyError:
                 del messages[1][field]
             else:
                 messages[1][field] = value
-        return httpx.Response(response.status_code, content=json.dumps(body).encode(),
-                              headers={"content-type": "application/json"})
 
+    hook = Spoiler("/conversations.history", "messages", spoil)
     config = Config(connectors={"slack": ConnectorConfig(max_attempts=2)})
     location = Locations("sqlite", tmp_path).new("slack")
     result = sync_into("slack", sandbox, location, transport=Wrapped(hook), config=config)

@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cscor_tools.connectors.base import Page, Slice, page_changes
+from cscor_tools.connectors.base import Page, Slice, check_records, page_changes
 from cscor_tools.connectors.pagination import AfterIdPaginator, Params, Walk
 from cscor_tools.connectors.rest import LISTED, RestStream
-from cscor_tools.connectors.shapes import Shape, one_of
+from cscor_tools.connectors.shapes import Shape, one_of, unix_time
 from cscor_tools.connectors.stripe import normalize as n
 from cscor_tools.connectors.stripe.client import created_params
 from cscor_tools.connectors.stripe.objects import object_rows
@@ -144,6 +144,7 @@ class ListStream(StripeStream):
 
     def probe(self, params: Params) -> tuple[list[dict[str, Any]], bool]:
         records, body = self.get_list(self.path, params)
+        check_records(self, records, PLANNED, path=self.path)
         return records, self.has_more(body, self.path)
 
     # -- reading ------------------------------------------------------------------------------
@@ -209,6 +210,10 @@ def window_slices(plan: Plan, prefix: str = "") -> list[Slice]:
     return [Slice(prefix + w.key, {"gte": w.gte, "lt": w.lt, "plan": plan.to_dict(),
                                    LISTED: listed})
             for w in plan.windows()]
+
+
+#: what planning reads of a listed record: when it was created
+PLANNED = Shape({"created": unix_time(required=True, nullable=False)})
 
 
 def listed(kind: str) -> Shape:
