@@ -404,3 +404,17 @@ def test_a_slack_message_field_read_while_reading_is_named(
     stored = {row["source_id"].split("/")[-1]
               for row in snapshot(location)["notifications"].values()}
     assert not stored & set(spoiled), "messages of the spoiled pages were stored"
+
+
+def test_a_broadcast_recipient_is_checked_too() -> None:
+    """The sandbox's small data sends no broadcast to anyone: its recipients are checked
+    here, through the row function the stream calls."""
+    from cscor_tools.connectors.resend import normalize as resend
+    from cscor_tools.connectors.shapes import FieldError
+    from cscor_tools.schema import utc_now
+
+    good = {"id": "r1", "contact_id": "c1", "email": "ann@example.com", "bounce_type": None}
+    assert resend.recipient_row("b1", good, "sent", synced_at=utc_now())["status"] == "sent"
+    for field, value in (("contact_id", 5), ("email", ["a"]), ("bounce_type", {})):
+        with pytest.raises(FieldError, match=f"field '{field}' is "):
+            resend.recipient_row("b1", {**good, field: value}, "sent", synced_at=utc_now())
