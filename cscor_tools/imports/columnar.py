@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from cscor_tools.imports.apply import Item, Rejection
+from cscor_tools.imports.codes import CURRENCIES, minor_unit_exponent
 from cscor_tools.imports.keys import RowRejected, key_text
 from cscor_tools.imports.rowplan import ColumnPlan, RowBuilder
 from cscor_tools.imports.vector import ColumnSpec, column_of, convert_columns, logical_dtype
@@ -107,6 +108,8 @@ class ColumnarBuilder:
         cols, bad = self._convert(plan, batch)
         self._note_unnamed(plan, batch)
         self._fill_defaults(plan, cols, m)
+        if plan.header_currency or plan.money:
+            bad = bad | _scale_amounts(plan, cols, m)
         for fname in plan.required:
             bad = bad | (cols[fname].is_null() if fname in cols else pl.repeat(True, m,
                                                                                 eager=True))
@@ -131,7 +134,8 @@ class ColumnarBuilder:
         converted = convert_columns(
             [batch.columns[idx] for _, idx, _, _ in singles]
             + [batch.columns[idx] for _, _, idx, _, _ in parts],
-            [ColumnSpec(fdef, conv) for _, _, fdef, conv in singles]
+            [ColumnSpec(fdef, conv, major=name in plan.money)
+             for name, _, fdef, conv in singles]
             + [ColumnSpec(fdef, conv) for _, _, _, fdef, conv in parts],
             opts,
         )
@@ -172,7 +176,10 @@ class ColumnarBuilder:
     def _fill_defaults(self, plan: ColumnPlan, cols: dict[str, pl.Series], m: int) -> None:
         ent = self.builder.entity
         for fname, value in plan.defaults.items():
-            constant = _repeat(fname, value, m, ent.field(fname))
+            if fname in plan.money:  # an amount in major units, scaled with the others
+                constant = pl.repeat(str(value), m, dtype=pl.String, eager=True).alias(fname)
+            else:
+                constant = _repeat(fname, value, m, ent.field(fname))
             given = cols.get(fname)
             cols[fname] = constant if given is None else given.zip_with(given.is_not_null(),
                                                                        constant)
@@ -224,6 +231,47 @@ class ColumnarBuilder:
             except RowRejected as exc:
                 rejected.append((batch.numbers[i], batch.raw_of(i), exc.field, exc.reason))
         return BuiltBatch(frame, rejected, rows)
+
+
+def _scale_amounts(plan: ColumnPlan, cols: dict[str, pl.Series], m: int) -> pl.Series:
+    """The heading's currency, then amounts in major units to minor units of each row's
+    currency (``money.py``, a column at a time); True where a row is refused there (the row
+    builder says why: a contradicting currency, no currency, more decimals than it has)."""
+    bad = pl.repeat(False, m, eager=True)
+    currency = cols.get("currency")
+    if plan.header_currency:
+        given = currency if currency is not None else pl.Series([None] * m, dtype=pl.String)
+        bad = bad | (given.is_not_null() & (given != plan.header_currency)).fill_null(False)
+        currency = given.fill_null(plan.header_currency).alias("currency")
+        cols["currency"] = currency
+    if not plan.money:
+        return bad
+    if currency is None:
+        currency = pl.Series([None] * m, dtype=pl.String)
+    known = [c for c in CURRENCIES if minor_unit_exponent(c) is not None]
+    exponent = currency.replace_strict(known, [minor_unit_exponent(c) for c in known],
+                                       default=None, return_dtype=pl.Int64)
+    for name in plan.money:
+        text = cols[name]
+        parts = pl.DataFrame({"t": text, "e": exponent}).select(
+            pl.col("t").str.extract(r"^([+-]?)", 1).alias("sign"),
+            pl.col("t").str.extract(r"^[+-]?([0-9]+)", 1).cast(pl.Int64).alias("whole"),
+            pl.col("t").str.extract(r"\.([0-9]*)$", 1).fill_null("").alias("fraction"),
+            pl.col("t").str.contains(r"^[+-]?[0-9]{1,15}(?:\.[0-9]{0,6})?$").alias("plain"),
+            pl.col("e"),
+        )
+        fraction_ok = parts["fraction"].str.strip_chars_end("0").str.len_chars() <= parts["e"]
+        ok = (text.is_null() | (parts["plain"] & parts["e"].is_not_null() & fraction_ok))
+        minor = parts.select(
+            (pl.col("whole") * pl.lit(10).pow(pl.col("e"))
+             + pl.col("fraction").str.pad_end(8, "0").str.slice(0, pl.col("e"))
+             .cast(pl.Int64, strict=False).fill_null(0))
+            * pl.when(pl.col("sign") == "-").then(-1).otherwise(1)
+        ).to_series()
+        cols[name] = minor.zip_with(ok.fill_null(False) & text.is_not_null(),
+                                    pl.Series([None] * m, dtype=pl.Int64)).alias(name)
+        bad = bad | ~ok.fill_null(False)
+    return bad
 
 
 def _repeat(name: str, value: Any, m: int, fdef: Field) -> pl.Series:

@@ -75,8 +75,12 @@ class ColumnPlan:
     singles: list[tuple[str, int, Field, Converter]]
     #: (struct field, [(part, column index, part definition, converter)])
     structs: list[tuple[str, list[tuple[str, int, Field, Converter]]]]
-    #: duplicate columns, whole-object columns or money in major units: built row by row
+    #: duplicate columns or whole-object columns: built row by row
     row_only: bool
+    #: amounts in major units, scaled by each row's currency into minor units
+    money: list[str]
+    #: the currency a heading names ("Amount (EUR)"), filling an empty currency
+    header_currency: str | None
     unnamed: list[int]
     defaults: dict[str, Any]
     required: list[str]
@@ -385,7 +389,9 @@ class RowBuilder:
             structs=[(name, [(sub, idx, ent.field(name).subfield(sub), conv)
                              for sub, idx, conv, _ in pieces])
                      for name, pieces in self._flat_structs],
-            row_only=bool(self._multi or self._parts or self._money or self._header_currency),
+            row_only=bool(self._multi or self._parts),
+            money=list(self._money),
+            header_currency=self._header_currency,
             unnamed=list(self._unnamed),
             defaults=dict(self._defaults),
             required=list(self._required),

@@ -96,6 +96,25 @@ class ColumnSpec:
 
     field: Field
     scalar: Converter
+    #: an amount in major units: its value is the amount's decimal text (``money.py`` and
+    #: ``columnar.scale_amounts`` turn it into minor units once the row's currency is known)
+    major: bool = False
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return pl.String() if self.major else logical_dtype(self.field)
+
+    @property
+    def convert(self) -> Converter:
+        if not self.major:
+            return self.scalar
+        scalar = self.scalar
+
+        def as_text(v: Any) -> Any:
+            amount = scalar(v)
+            return None if amount is None else str(amount)
+
+        return as_text
 
 
 def convert_columns(cells: list[pl.Series | list[Any]], specs: list[ColumnSpec],
@@ -111,18 +130,21 @@ def convert_columns(cells: list[pl.Series | list[Any]], specs: list[ColumnSpec],
             continue
         name = f"c{k}"
         inputs[name] = col
-        rule = _fast_rule(pl.col(name), col.dtype, spec.field, opts)
+        if spec.major:
+            rule = _amount_rule(pl.col(name), opts) if col.dtype == pl.String() else None
+        else:
+            rule = _fast_rule(pl.col(name), col.dtype, spec.field, opts)
         ruled.append(rule is not None)
         if rule is not None:
             value_expr, decided_expr = rule
-            exprs += [value_expr.cast(logical_dtype(spec.field)).alias(f"v{k}"),
+            exprs += [value_expr.cast(spec.dtype).alias(f"v{k}"),
                       (decided_expr | pl.col(name).is_null()).fill_null(False).alias(f"d{k}")]
     out = pl.DataFrame(inputs).select(exprs) if exprs else None
     results = []
     for k, (col, spec) in enumerate(zip(cells, specs, strict=True)):
-        dtype = logical_dtype(spec.field)
+        dtype = spec.dtype
         if isinstance(col, list):
-            results.append(_one_by_one(col, dtype, spec.scalar))
+            results.append(_one_by_one(col, dtype, spec.convert))
             continue
         values: pl.Series
         decided: pl.Series
@@ -133,7 +155,7 @@ def convert_columns(cells: list[pl.Series | list[Any]], specs: list[ColumnSpec],
         if decided.all():
             results.append(Converted(values, pl.repeat(False, col.len(), eager=True)))
         else:
-            results.append(_fill_undecided(col, values, decided, dtype, spec.scalar))
+            results.append(_fill_undecided(col, values, decided, dtype, spec.convert))
     return results
 
 
@@ -267,6 +289,17 @@ def _text_rule(c: pl.Expr, field: Field, opts: ConvertOptions) -> Rule | None:
     if t == FieldType.STRING_LIST:
         return _list_rule(s, plain, blank, opts)
     return None
+
+
+def _amount_rule(c: pl.Expr, opts: ConvertOptions) -> Rule | None:
+    """Plain amounts in major units ("1234.50", "-7"): their text, as ``parse_amount``
+    reads them when the decimal separator is a point or left to be guessed."""
+    if opts.decimal not in ("auto", "."):
+        return None
+    s, odd = _stripped(c)
+    blank = s == ""
+    plain = s.str.contains(r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,6})?$")
+    return pl.when(blank).then(None).otherwise(s), ~odd & (blank | plain)
 
 
 def _in_bounds(number: pl.Expr, field: Field) -> pl.Expr:
