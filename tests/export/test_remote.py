@@ -187,7 +187,9 @@ def test_a_zip_bundle_streams_to_one_object_that_reads_back(
         export_bundle(store, f"s3://{BUCKET}/zips/other.zip", zip=True, overwrite=True)
 
 
-def test_a_half_bundle_left_by_a_killed_export_is_replaced_when_asked(s3: str, store: Store) -> None:
+def test_a_half_bundle_left_by_a_killed_export_is_replaced_when_asked(
+    s3: str, store: Store
+) -> None:
     import s3fs
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
