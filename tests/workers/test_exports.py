@@ -45,11 +45,12 @@ def workspace(new_schema: Callable[[], str]) -> str:
 
 
 def worker(queue_url: str, *args: str, env: dict[str, str] | None = None,
-           cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """A `cscor worker` process (the package from this checkout)."""
+           cwd: Path | None = None, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    """A `cscor worker` process (the package from this checkout); ``args``: global options."""
     return subprocess.Popen(
-        [sys.executable, "-c", "from cscor_tools.cli import main; main()", *args, "worker",
-         "--queue", queue_url, "--heartbeat", "0.5", "--log-format", "json"],
+        [sys.executable, "-c", "from cscor_tools.cli import main; main()", *args,
+         "--log-format", "json", "worker", "--queue", queue_url, "--heartbeat", "0.5",
+         "--concurrency", str(concurrency)],
         env={**os.environ, "PYTHONPATH": os.getcwd(), **(env or {})}, cwd=cwd,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
@@ -134,7 +135,7 @@ def test_a_named_job_exports_once_its_syncs_succeeded(
         assert "nightly: sync stripe" in queued.output
         assert "nightly: export " in queued.output
         # two jobs at once: the export is taken while its sync runs, and waits for it
-        proc = worker(queue_url, "--config", str(config), env={
+        proc = worker(queue_url, "--config", str(config), concurrency=2, env={
             **s3env, "ACME_KEY": sb.credentials("acme", "stripe")})
         try:
             wait_for(lambda: [j.status for j in Queue(queue_url).jobs()]
@@ -143,6 +144,8 @@ def test_a_named_job_exports_once_its_syncs_succeeded(
         finally:
             stop(proc)
         expected = sb.account("acme").expected_counts()
+    export, _sync = Queue(queue_url).jobs()
+    assert export.attempts >= 2 and Queue(queue_url).failed_attempts(export.id) == 0  # waited
     manifest = assert_whole("nightly/")
     assert manifest["partition_by"] == ["source", "month"]
     rows: dict[str, int] = {}
