@@ -23,7 +23,10 @@ so a page with one bad record stores nothing.
 
 A stream whose records are all of one kind declares ``shape = Shape(...)`` and the kit checks
 every record; a normalizer that reads several kinds (Stripe's objects by their ``object``)
-calls ``SHAPE.check(record)`` for the kind it reads.
+calls ``SHAPE.check(record)`` for the kind it reads. Where reading itself uses a field before
+any row is made (a ``created`` to plan Stripe's windows, a ``ts`` to order and resume Slack's
+history), the stream checks the records as they arrive with
+:func:`~cscor_tools.connectors.base.check_records`, named the same way.
 """
 
 from __future__ import annotations
