@@ -8,9 +8,10 @@ committed together or nothing is. Memory holds one batch at a time, whatever the
 A batch goes through the columnar pipeline: read as columns (``batches``: polars chunks of a
 UTF-8 CSV file, or records from the readers), converted and checked a column at a time
 (``columnar``, ``vector``), its references resolved a distinct value at a time and loaded in
-one statement (``load``). The row-at-a-time builder and applier stay the definition of every
-rule; they build the rows the columnar checks refuse (naming every problem), and apply the
-batches that need them (a dry run, erased people to screen, an id twice in one batch).
+one statement (``load``), on a loader thread while the next batch is read. The row-at-a-time
+builder and applier stay the definition of every rule; they build the rows the columnar
+checks refuse (naming every problem), and apply the batches that need them (a dry run,
+erased people to screen, an id twice in one batch).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +29,11 @@ from typing import Any
 from cscor_tools.config import Config, load_config, resolve_workspace
 from cscor_tools.errors import RejectedInputError
 from cscor_tools.gc_tuning import lean_gc
-from cscor_tools.imports.apply import Applier, Overlay
-from cscor_tools.imports.batches import read_batches
+from cscor_tools.imports.apply import Applier, BatchOutcome, Overlay
+from cscor_tools.imports.batches import Batch, read_batches
 from cscor_tools.imports.bundle import Bundle, open_bundle
 from cscor_tools.imports.codes import fold
-from cscor_tools.imports.columnar import ColumnarBuilder
+from cscor_tools.imports.columnar import BuiltBatch, ColumnarBuilder
 from cscor_tools.imports.load import FrameApplier
 from cscor_tools.imports.mapping import ColumnMapping, load_mapping
 from cscor_tools.imports.readers import Source, Table, encoding_label, open_table
@@ -331,21 +333,36 @@ class _Run:
                 raise ImportStoppedError(reason, file=table.source.name, row=n, field=field,
                                          result=self.result)
 
-        for batch in read_batches(table, builder, self.batch_size):
-            out.rows += batch.records
-            built = columnar.build(batch.rows)
+        def finish(batch: Batch, built: BuiltBatch, applied: Future[BatchOutcome]) -> None:
             # the reader's and the builder's refusals in the order of the file, as a row at
-            # a time would have met them; then those that need the store
-            for rejection in sorted(batch.unreadable + built.rejected, key=lambda r: r[0]):
+            # a time would have met them; then those that needed the store
+            early = sorted(batch.unreadable + built.rejected, key=lambda r: r[0])
+            outcome = applied.result()
+            out.rows += batch.records
+            for rejection in early + outcome.rejected:
                 reject(*rejection)
-            outcome = applier.apply(built, batch.rows, builder.references)
             out.inserted += outcome.inserted
             out.updated += outcome.updated
             out.unchanged += outcome.unchanged
             out.suppressed += outcome.suppressed
-            for rejection in outcome.rejected:
-                reject(*rejection)
             self._report(table, out)
+
+        # One loader thread applies batch k (the store's work, which releases the GIL: the
+        # database's own time, polars' encoding) while this thread reads and builds batch
+        # k+1 (polars' work releases it too). Only the loader touches the store meanwhile;
+        # leaving this block waits for it, so an error or a stop rolls back a quiet store.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cscor-import") as loader:
+            pending: tuple[Batch, BuiltBatch, Future[BatchOutcome]] | None = None
+            for batch in read_batches(table, builder, self.batch_size):
+                built = columnar.build(batch.rows)
+                # (a copy: a JSON file's next batch may add to the builder's references)
+                applied = loader.submit(applier.apply, built, batch.rows,
+                                        dict(builder.references))
+                if pending is not None:
+                    finish(*pending)
+                pending = (batch, built, applied)
+            if pending is not None:
+                finish(*pending)
         self._report(table, out)
 
     def _report(self, table: Table, out: FileResult) -> None:
