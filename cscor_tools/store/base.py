@@ -418,10 +418,12 @@ class Store(ABC):
         columns: Sequence[str],
         frame: pl.DataFrame,
         into: Sequence[tuple[str, str]],
-        on_conflict: str,
+        sets: str,
+        changed: str,
     ) -> tuple[int, int]:
-        """Insert the encoded frame's rows (``on_conflict`` skips the unchanged ones);
-        returns (inserted, updated)."""
+        """Insert the encoded frame's new rows and, where ``changed`` holds (``excluded``
+        being the row proposed), update stored ones with ``sets``; returns (inserted,
+        updated)."""
 
     @abstractmethod
     def _bulk_insert_new(

@@ -116,17 +116,20 @@ class PostgresStore(Store):
         columns: Sequence[str],
         frame: pl.DataFrame,
         into: Sequence[tuple[str, str]],
-        on_conflict: str,
+        sets: str,
+        changed: str,
     ) -> tuple[int, int]:
         stage = self._stage(ent, columns, frame)
         targets = ", ".join(quote(t) for t, _ in into)
         sources = ", ".join(quote(s) for _, s in into)
         with self._conn.cursor() as cur:
             # xmax is 0 on a row version this statement inserted, the updating
-            # transaction's id on one it updated: the usual way to tell them apart
+            # transaction's id on one it updated: the usual way to tell them apart. (An
+            # UPDATE … FROM the stage for the changed rows, then an INSERT of the new ones,
+            # was measured 10% slower on a re-import of 500,000 unchanged rows.)
             cur.execute(
                 f"INSERT INTO {quote(ent.name)} ({targets}) SELECT {sources} FROM {stage} "
-                f"{on_conflict} RETURNING (xmax = 0)"
+                f'ON CONFLICT ("id") DO UPDATE SET {sets} WHERE {changed} RETURNING (xmax = 0)'
             )
             flags = cur.fetchall()
             cur.execute(f"TRUNCATE {stage}")

@@ -155,10 +155,12 @@ class SQLiteStore(Store):
         columns: Sequence[str],
         frame: pl.DataFrame,
         into: Sequence[tuple[str, str]],
-        on_conflict: str,
+        sets: str,
+        changed: str,
     ) -> tuple[int, int]:
         position = {c: i for i, c in enumerate(columns, start=1)}
         table = quote(ent.name)
+        on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {sets} WHERE {changed}'
         # A new row of a rowid table gets the largest rowid so far plus one (SQLite's
         # documented choice below the 64-bit maximum); an upsert's update keeps its rowid.
         # So the growth of max(rowid) counts the inserts, and total_changes the writes.

@@ -84,8 +84,7 @@ class Transaction:
         if new and self._store._bulk_insert_new(ent, cols, encoded, into):
             return frame.height, 0
         sets, changed = _load_assignments(cols, ent.name, self._store.distinct_from)
-        on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {sets} WHERE {changed}'
-        return self._store._bulk_load(ent, cols, encoded, into, on_conflict)
+        return self._store._bulk_load(ent, cols, encoded, into, sets, changed)
 
     def tombstone(self, entity_name: str, stones: Sequence[Tombstone], synced_at: datetime) -> int:
         """Mark existing rows deleted; returns how many rows this changed (a row deleted,
@@ -181,9 +180,10 @@ def group_by_columns(
 
 def _load_assignments(columns: Sequence[str], table: str,
                       distinct_from: str) -> tuple[str, str]:
-    """The SET list of a load, and the condition under which a stored row is rewritten."""
+    """The SET list of a load, and the condition under which a stored row is rewritten
+    (``excluded`` is the row proposed; ``seen_at`` is the ``synced_at`` it carries)."""
     sets, changes = _assignments(columns, table, distinct_from)
-    sets += ['"synced_at" = excluded."synced_at"', '"seen_at" = excluded."seen_at"']
+    sets += ['"synced_at" = excluded."synced_at"', '"seen_at" = excluded."synced_at"']
     return ", ".join(sets), " OR ".join(changes) or "FALSE"
 
 
