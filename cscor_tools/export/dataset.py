@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from cscor_tools.errors import PolicyError, RejectedInputError
 from cscor_tools.export.bundle import Bundle
-from cscor_tools.export.describe import ExportedFile
+from cscor_tools.export.describe import ExportedFile, FileTotals
 from cscor_tools.export.lifecycle import Written, opened, write_recorded
 from cscor_tools.export.remote import RemoteBundle, is_remote
 from cscor_tools.export.run import _entities, _key, _window
@@ -39,7 +39,7 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
 @dataclass(frozen=True)
-class DatasetResult:
+class DatasetResult(FileTotals):
     """What ``export_dataset`` wrote."""
 
     out: str
@@ -49,14 +49,6 @@ class DatasetResult:
     files: tuple[ExportedFile, ...]
     run_id: int
     duration_s: float
-
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.files)
-
-    @property
-    def bytes(self) -> int:
-        return sum(f.bytes for f in self.files)
 
     def as_dict(self) -> dict[str, Any]:
         return {"out": self.out, "format": "parquet", "policy": self.policy,

@@ -50,6 +50,20 @@ class ExportedFile:
         }
 
 
+class FileTotals:
+    """Totals over the data files an export wrote (its ``files``)."""
+
+    files: tuple[ExportedFile, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+
 @dataclass(frozen=True)
 class LeftOutKey:
     """A foreign key not declared in datapackage.json, and why."""

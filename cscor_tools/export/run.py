@@ -20,6 +20,7 @@ from cscor_tools.errors import PolicyError, RejectedInputError
 from cscor_tools.export.bundle import Bundle
 from cscor_tools.export.describe import (
     ExportedFile,
+    FileTotals,
     LeftOutKey,
     datapackage,
     iso,
@@ -57,7 +58,7 @@ Progress = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
-class ExportResult:
+class ExportResult(FileTotals):
     """What an export wrote, where, and under which policy."""
 
     out: Path
@@ -72,14 +73,6 @@ class ExportResult:
     warnings: tuple[str, ...] = ()
     #: where the bundle went: ``out``, or the URL of a bundle in object storage
     location: str = ""
-
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.files)
-
-    @property
-    def bytes(self) -> int:
-        return sum(f.bytes for f in self.files)
 
     def as_dict(self) -> dict[str, Any]:
         return {

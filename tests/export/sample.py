@@ -148,3 +148,12 @@ def seed(store: Store, *, clients: int = 6, invoices: int = 12) -> None:
         store.upsert(name, batch)
     with store.transaction() as tx:
         tx.set_cursor(CursorUpdate("stripe", "invoices", "", {"created": 1718000000}))
+
+
+def seed_two_sources(store: Store) -> None:
+    """The sample, plus one client of a second source (as a merge leaves it), so that a
+    dataset partitioned by source has more than one partition."""
+    seed(store)
+    other = dict(next(iter(store.iter_rows("clients")))[0])
+    other.update(id=make_id("clients", "import", "c-1"), source="import", source_id="c-1")
+    store.upsert("clients", [other])

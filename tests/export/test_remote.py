@@ -19,10 +19,9 @@ from cscor_tools.errors import ConfigError, RejectedInputError
 from cscor_tools.export import export_bundle
 from cscor_tools.export.dataset import export_dataset
 from cscor_tools.export.remote import RemoteBundle
-from cscor_tools.schema import make_id
 from cscor_tools.store import Store, open_store
 from tests.export.s3 import BUCKET, SECRET, moto_s3, objects
-from tests.export.sample import seed
+from tests.export.sample import seed_two_sources
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
@@ -39,11 +38,7 @@ def s3() -> Iterator[str]:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(tmp_path / "workspace.db")
-    seed(s)
-    # a second source, so that partitions by source have more than one value
-    other = dict(next(iter(s.iter_rows("clients")))[0])
-    other.update(id=make_id("clients", "import", "c-1"), source="import", source_id="c-1")
-    s.upsert("clients", [other])
+    seed_two_sources(s)
     try:
         yield s
     finally:
@@ -51,6 +46,23 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 _objects = objects
+
+
+def _disk_gone_at_third_batch(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The export's third batch read fails; ``calls["n"] = 0`` arms it again."""
+    import cscor_tools.export.run as run
+
+    calls = {"n": 0}
+    real = run.read_batches
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk gone")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "read_batches", failing)
+    return calls
 
 
 def test_a_bundle_in_s3_is_the_local_bundle_byte_for_byte(
@@ -84,18 +96,7 @@ def test_the_manifest_is_written_last(s3: str, store: Store,
 
 def test_a_failed_export_leaves_no_object(s3: str, store: Store,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import cscor_tools.export.run as run
-
-    calls = {"n": 0}
-    real = run.read_batches
-
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError("disk gone")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(run, "read_batches", failing)
+    _disk_gone_at_third_batch(monkeypatch)
     with pytest.raises(OSError, match="disk gone"):
         export_bundle(store, f"s3://{BUCKET}/failed/")
     assert _objects("failed/") == {}
@@ -161,18 +162,7 @@ def test_a_zip_bundle_streams_to_one_object_that_reads_back(
     with pytest.raises(RejectedInputError, match="--overwrite"):
         export_bundle(store, f"s3://{BUCKET}/zips/b.zip", zip=True)
     before = _objects("zips/b.zip")[""]
-    import cscor_tools.export.run as run
-
-    real = run.read_batches
-    calls = {"n": 0}
-
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError("disk gone")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(run, "read_batches", failing)
+    calls = _disk_gone_at_third_batch(monkeypatch)
     with pytest.raises(OSError, match="disk gone"):
         export_bundle(store, f"s3://{BUCKET}/zips/b.zip", zip=True, overwrite=True)
     assert _objects("zips/b.zip")[""] == before

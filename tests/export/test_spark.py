@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from cscor_tools.export import export_dataset
-from cscor_tools.schema import make_id
 from cscor_tools.store import Store, open_store
-from tests.export.sample import seed
+from tests.export.sample import seed_two_sources
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +30,7 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pys
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(tmp_path / "workspace.db")
-    seed(s)
-    other = dict(next(iter(s.iter_rows("clients")))[0])  # a second source, as in a merge
-    other.update(id=make_id("clients", "import", "c-1"), source="import", source_id="c-1")
-    s.upsert("clients", [other])
+    seed_two_sources(s)
     try:
         yield s
     finally:
