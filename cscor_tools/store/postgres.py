@@ -14,15 +14,16 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from cscor_tools.errors import ConfigError, StoreError, WorkspaceLockedError
 from cscor_tools.records import Row
 from cscor_tools.schema import Entity, FieldType
 from cscor_tools.store.base import Store, dumps_json
 from cscor_tools.store.ddl import quote
+
+if TYPE_CHECKING:
+    import polars as pl
 
 try:
     import psycopg
@@ -143,6 +144,8 @@ class PostgresStore(Store):
         frame: pl.DataFrame,
         into: Sequence[tuple[str, str]],
     ) -> bool:
+        import polars as pl  # loaded by the caller already (an import)
+
         # Straight into the table: one pass, no staging table, no conflict handling.
         frame = frame.select([pl.col(s).alias(t) for t, s in into])
         targets = ", ".join(quote(t) for t, _ in into)

@@ -10,15 +10,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 from cscor_tools.errors import StoreError
 from cscor_tools.records import CursorUpdate, Row, Sweep, Tombstone, merge_rows
 from cscor_tools.schema import Entity, entity
 from cscor_tools.store.ddl import quote
-from cscor_tools.store.frames import encode_frame
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from cscor_tools.store.base import Store
 
 #: columns of a tombstone that an ordinary upsert may set but never clear
@@ -67,6 +66,11 @@ class Transaction:
         key. Should one be stored after all (another writer), that insert is undone and the
         rows are upserted.
         """
+        # polars only here: a sync never loads it (its import costs tens of megabytes)
+        import polars as pl
+
+        from cscor_tools.store.frames import encode_frame
+
         ent = entity(entity_name)
         unknown = [c for c in frame.columns if not ent.has_field(c)]
         if unknown:
