@@ -1,9 +1,8 @@
 """Spark reads a ``--partition-by source,month`` export as one dataset: partition columns
 from the paths, typed columns from the files.
 
-pyspark is not among the test dependencies: its wheel is about 320 MB and a Spark session
-takes 15-25 s to start on a 2-core machine, too much for every CI run (docs/scaling.md has
-the figures). Install it (``pip install pyspark``) to run this; it needs a Java runtime.
+pyspark is a test dependency (a 320 MB wheel; a Spark session takes 15-25 s to start on a
+2-core machine, see docs/scaling.md). Spark needs a Java runtime: without one the test skips.
 """
 
 from __future__ import annotations
@@ -23,8 +22,7 @@ pytestmark = pytest.mark.slow
 if shutil.which("java") is None:
     pytest.skip("Spark runs on a Java runtime, and there is no `java` on PATH here",
                 allow_module_level=True)
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark: about "
-                    "320 MB, left out of CI for its size and start-up time)")
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[test]')")
 
 
 @pytest.fixture
