@@ -13,7 +13,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from cscor_tools.imports.apply import changes
 from cscor_tools.schema import make_id
 from cscor_tools.store import Store
 
@@ -97,3 +100,39 @@ def test_loaded_text_is_the_upserted_text(sqlite_store: Store) -> None:
     conn.execute('DELETE FROM "clients"')
     _load(sqlite_store, rows, new=True)
     assert conn.execute(query).fetchall() == upserted
+
+
+CHANGES = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["Client 1", "Other", None]),
+    "rating": st.sampled_from([1, 2, None]),
+    "deleted": st.booleans(),
+    "tags": st.sampled_from([["vip", "é"], ["vip"], [], None]),
+    "address": st.sampled_from([{"line1": "1 Main St", "city": "Lyon"}, None,
+                                {"line1": None, "city": "Lyon"}]),
+    "created_at": st.sampled_from([T0, T0.replace(microsecond=1), None]),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(first=st.lists(CHANGES, min_size=1, max_size=6), second=st.lists(CHANGES, min_size=1,
+                                                                          max_size=8))
+def test_a_load_counts_and_leaves_what_upserts_would(store: Store, first: list[dict[str, Any]],
+                                                       second: list[dict[str, Any]]) -> None:
+    """Counts against the row-at-a-time definition (``apply.changes``), and rows an upsert
+    of the same rows then leaves alone."""
+    with store.transaction():
+        store.connection.execute('DELETE FROM "clients"')  # hypothesis reuses the store
+    base = [_row(n, **c) for n, c in enumerate(first)]
+    again = [_row(n, **c) for n, c in enumerate(second)]
+    _load(store, base)
+    stored = store.get_rows("clients", [r["id"] for r in again])
+    inserted = sum(1 for r in again if r["id"] not in stored)
+    updated = sum(1 for r in again if r["id"] in stored and changes(stored[r["id"]], r))
+    assert _load(store, again) == (inserted, updated)
+    before = {r["id"]: r for b in store.iter_rows("clients") for r in b}
+    with store.transaction() as tx:
+        tx.upsert("clients", again)
+    after = {r["id"]: r for b in store.iter_rows("clients") for r in b}
+    assert after == before  # the upsert found nothing to change
+    assert _load(store, again) == (0, 0)
