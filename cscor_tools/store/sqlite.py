@@ -73,6 +73,34 @@ def encode_rows(ent: Entity, columns: Sequence[str], rows: Sequence[Row]) -> lis
     return list(zip(*encoded_columns, strict=True))
 
 
+def _values_of(frame: pl.DataFrame,
+               into: Sequence[tuple[str, str]]) -> tuple[str, Iterator[tuple[Any, ...]]]:
+    """The VALUES list of a bulk insert of ``frame``, and its rows as parameters.
+
+    A column holding one value on every row (the source, the time of the import, "not
+    deleted") is written into the statement once instead of bound on each row: binding
+    is most of what SQLite's insert costs Python, and holds the GIL meanwhile.
+    """
+    import polars as pl
+
+    constant: dict[str, str] = {}
+    for name, dtype in frame.schema.items():
+        col = frame[name]
+        if frame.height < 2 or col.null_count() or col.n_unique() != 1:
+            continue
+        value = col[0]
+        if dtype == pl.Boolean():
+            constant[name] = "1" if value else "0"
+        elif dtype == pl.Int64():
+            constant[name] = str(int(value))
+        elif dtype == pl.String() and "\x00" not in value:
+            constant[name] = "'" + value.replace("'", "''") + "'"
+    bound = [c for c in frame.columns if c not in constant]
+    position = {c: i for i, c in enumerate(bound, start=1)}
+    values = ", ".join(constant.get(s) or f"?{position[s]}" for _, s in into)
+    return values, frame.select(bound).iter_rows()
+
+
 class SQLiteStore(Store):
     """A workspace in one SQLite file (``:memory:`` for a throwaway one)."""
 
@@ -158,7 +186,7 @@ class SQLiteStore(Store):
         sets: str,
         changed: str,
     ) -> tuple[int, int]:
-        position = {c: i for i, c in enumerate(columns, start=1)}
+        values, rows = _values_of(frame, into)
         table = quote(ent.name)
         on_conflict = f'ON CONFLICT ("id") DO UPDATE SET {sets} WHERE {changed}'
         # A new row of a rowid table gets the largest rowid so far plus one (SQLite's
@@ -168,8 +196,8 @@ class SQLiteStore(Store):
         changes = self._conn.total_changes
         self._conn.executemany(
             f"INSERT INTO {table} ({', '.join(quote(t) for t, _ in into)}) "
-            f"VALUES ({', '.join(f'?{position[s]}' for _, s in into)}) {on_conflict}",
-            frame.iter_rows(),
+            f"VALUES ({values}) {on_conflict}",
+            rows,
         )
         written = self._conn.total_changes - changes
         (new_top,) = self._conn.execute(
@@ -183,13 +211,13 @@ class SQLiteStore(Store):
         frame: pl.DataFrame,
         into: Sequence[tuple[str, str]],
     ) -> bool:
-        position = {c: i for i, c in enumerate(columns, start=1)}
+        values, rows = _values_of(frame, into)
         self._conn.execute("SAVEPOINT cscor_load")
         try:
             self._conn.executemany(
                 f"INSERT INTO {quote(ent.name)} ({', '.join(quote(t) for t, _ in into)}) "
-                f"VALUES ({', '.join(f'?{position[s]}' for _, s in into)})",
-                frame.iter_rows(),
+                f"VALUES ({values})",
+                rows,
             )
         except sqlite3.IntegrityError:
             self._conn.execute("ROLLBACK TO cscor_load")
