@@ -6,6 +6,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -73,13 +74,18 @@ def encode_rows(ent: Entity, columns: Sequence[str], rows: Sequence[Row]) -> lis
     return list(zip(*encoded_columns, strict=True))
 
 
+_PLAIN_LITERAL = re.compile(r"[A-Za-z0-9_.:+-]{0,64}")
+
+
 def _values_of(frame: pl.DataFrame,
                into: Sequence[tuple[str, str]]) -> tuple[str, Iterator[tuple[Any, ...]]]:
     """The VALUES list of a bulk insert of ``frame``, and its rows as parameters.
 
     A column holding one value on every row (the source, the time of the import, "not
     deleted") is written into the statement once instead of bound on each row: binding
-    is most of what SQLite's insert costs Python, and holds the GIL meanwhile.
+    is most of what SQLite's insert costs Python, and holds the GIL meanwhile. Only
+    numbers and text of letters, digits and ``_.:+-`` are written so: any other value, a
+    quote or a control character among them, stays a parameter.
     """
     import polars as pl
 
@@ -93,8 +99,8 @@ def _values_of(frame: pl.DataFrame,
             constant[name] = "1" if value else "0"
         elif dtype == pl.Int64():
             constant[name] = str(int(value))
-        elif dtype == pl.String() and "\x00" not in value:
-            constant[name] = "'" + value.replace("'", "''") + "'"
+        elif dtype == pl.String() and _PLAIN_LITERAL.fullmatch(value):
+            constant[name] = f"'{value}'"
     bound = [c for c in frame.columns if c not in constant]
     position = {c: i for i, c in enumerate(bound, start=1)}
     values = ", ".join(constant.get(s) or f"?{position[s]}" for _, s in into)

@@ -136,3 +136,33 @@ def test_a_load_counts_and_leaves_what_upserts_would(store: Store, first: list[d
     after = {r["id"]: r for b in store.iter_rows("clients") for r in b}
     assert after == before  # the upsert found nothing to change
     assert _load(store, again) == (0, 0)
+
+
+def test_values_shared_by_a_batch_reach_sqlite_as_text_only_when_plain(
+        sqlite_store: Store) -> None:
+    """A value every row shares is written into the statement once, but only plain text
+    (letters, digits, ``_.:+-``): a quote or a control character stays a parameter."""
+    hostile = "x'); DROP TABLE \"clients\"; --\n"
+    statements: list[str] = []
+    real = sqlite_store._conn  # type: ignore[attr-defined]
+
+    class Recording:
+        """The connection, noting the statements run for many rows (before binding)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def executemany(self, sql: str, rows: Any) -> Any:
+            statements.append(sql)
+            return real.executemany(sql, rows)
+
+    sqlite_store._conn = Recording()  # type: ignore[attr-defined]
+    try:
+        assert _load(sqlite_store, [_row(n, name=hostile) for n in range(3)], new=True) == (3, 0)
+        assert _load(sqlite_store, [_row(n, name=hostile, rating=4) for n in range(3)]) == (0, 3)
+    finally:
+        sqlite_store._conn = real  # type: ignore[attr-defined]
+    assert len(statements) == 2 and all("DROP" not in s for s in statements)
+    assert all("'import'" in s for s in statements)  # the plain shared value, written once
+    stored = [r for b in sqlite_store.iter_rows("clients") for r in b]
+    assert [r["name"] for r in stored] == [hostile] * 3 and {r["rating"] for r in stored} == {4}
