@@ -19,9 +19,8 @@ from cscor_tools.errors import ConfigError, RejectedInputError
 from cscor_tools.export import export_bundle
 from cscor_tools.export.dataset import export_dataset
 from cscor_tools.export.remote import RemoteBundle
-from cscor_tools.store import Store, open_store
+from cscor_tools.store import Store
 from tests.export.s3 import BUCKET, SECRET, moto_s3, objects
-from tests.export.sample import seed_two_sources
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
@@ -35,14 +34,6 @@ def s3() -> Iterator[str]:
         yield env["AWS_ENDPOINT_URL"]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(tmp_path / "workspace.db")
-    seed_two_sources(s)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 _objects = objects
@@ -66,20 +57,20 @@ def _disk_gone_at_third_batch(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]
 
 
 def test_a_bundle_in_s3_is_the_local_bundle_byte_for_byte(
-    s3: str, store: Store, tmp_path: Path
+    s3: str, two_sources: Store, tmp_path: Path
 ) -> None:
-    remote = export_bundle(store, f"s3://{BUCKET}/same/", format="parquet")
-    local = export_bundle(store, tmp_path / "local", format="parquet")
+    remote = export_bundle(two_sources, f"s3://{BUCKET}/same/", format="parquet")
+    local = export_bundle(two_sources, tmp_path / "local", format="parquet")
     objects = _objects("same/")
     files = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir()}
     assert objects == files
     assert remote.location == f"s3://{BUCKET}/same"
     assert [f.sha256 for f in remote.files] == [f.sha256 for f in local.files]
-    (run,) = [r for r in store.runs(5) if r.details.get("out") == remote.location]
+    (run,) = [r for r in two_sources.runs(5) if r.details.get("out") == remote.location]
     assert run.status == "succeeded"
 
 
-def test_the_manifest_is_written_last(s3: str, store: Store,
+def test_the_manifest_is_written_last(s3: str, two_sources: Store,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     order: list[str] = []
     original = RemoteBundle.open_file
@@ -89,47 +80,48 @@ def test_the_manifest_is_written_last(s3: str, store: Store,
         return original(self, name, **kw)
 
     monkeypatch.setattr(RemoteBundle, "open_file", spy)
-    export_bundle(store, f"s3://{BUCKET}/order/")
+    export_bundle(two_sources, f"s3://{BUCKET}/order/")
     assert order[-1] == "manifest.json" and order.count("manifest.json") == 1
     assert order[-2] == "datapackage.json"
 
 
-def test_a_failed_export_leaves_no_object(s3: str, store: Store,
+def test_a_failed_export_leaves_no_object(s3: str, two_sources: Store,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _disk_gone_at_third_batch(monkeypatch)
     with pytest.raises(OSError, match="disk gone"):
-        export_bundle(store, f"s3://{BUCKET}/failed/")
+        export_bundle(two_sources, f"s3://{BUCKET}/failed/")
     assert _objects("failed/") == {}
 
 
-def test_a_bundle_is_replaced_only_when_asked_and_only_a_bundle(s3: str, store: Store) -> None:
-    export_bundle(store, f"s3://{BUCKET}/again/")
+def test_a_bundle_is_replaced_only_when_asked_and_only_a_bundle(s3: str,
+                                                              two_sources: Store) -> None:
+    export_bundle(two_sources, f"s3://{BUCKET}/again/")
     with pytest.raises(RejectedInputError, match="--overwrite"):
-        export_bundle(store, f"s3://{BUCKET}/again/")
-    export_bundle(store, f"s3://{BUCKET}/again/", format="csv", overwrite=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/again/")
+    export_bundle(two_sources, f"s3://{BUCKET}/again/", format="csv", overwrite=True)
     names = set(_objects("again/"))
     assert "clients.csv" in names and "clients.jsonl" not in names
     import s3fs
 
     s3fs.S3FileSystem(skip_instance_cache=True).pipe(f"{BUCKET}/notabundle/data.txt", b"x")
     with pytest.raises(RejectedInputError, match=r"no manifest\.json"):
-        export_bundle(store, f"s3://{BUCKET}/notabundle/", overwrite=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/notabundle/", overwrite=True)
 
 
 def test_no_credential_in_objects_logs_or_run_log(
-    s3: str, store: Store, caplog: pytest.LogCaptureFixture
+    s3: str, two_sources: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG):
-        export_bundle(store, f"s3://{BUCKET}/secret/")
+        export_bundle(two_sources, f"s3://{BUCKET}/secret/")
     assert all(SECRET.encode() not in data for data in _objects("secret/").values())
     assert SECRET not in caplog.text
-    assert all(SECRET not in json.dumps(r.details) for r in store.runs(10))
+    assert all(SECRET not in json.dumps(r.details) for r in two_sources.runs(10))
     with pytest.raises(ConfigError) as err:
-        export_bundle(store, f"s3://moto-key:{SECRET}@{BUCKET}/inline/")
+        export_bundle(two_sources, f"s3://moto-key:{SECRET}@{BUCKET}/inline/")
     assert SECRET not in str(err.value) and "environment" in str(err.value)
 
 
-def test_the_cli_exports_to_s3(s3: str, store: Store, tmp_path: Path) -> None:
+def test_the_cli_exports_to_s3(s3: str, two_sources: Store, tmp_path: Path) -> None:
     runner = CliRunner()
     ws = str(tmp_path / "workspace.db")
     done = runner.invoke(cli, ["--workspace", ws, "export", "--out", f"s3://{BUCKET}/cli/",
@@ -144,10 +136,10 @@ def test_the_cli_exports_to_s3(s3: str, store: Store, tmp_path: Path) -> None:
 
 
 def test_a_zip_bundle_streams_to_one_object_that_reads_back(
-    s3: str, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3: str, two_sources: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    remote = export_bundle(store, f"s3://{BUCKET}/zips/b.zip", format="csv", zip=True)
-    local = export_bundle(store, tmp_path / "b.zip", format="csv", zip=True)
+    remote = export_bundle(two_sources, f"s3://{BUCKET}/zips/b.zip", format="csv", zip=True)
+    local = export_bundle(two_sources, tmp_path / "b.zip", format="csv", zip=True)
     with zipfile.ZipFile(io.BytesIO(_objects("zips/b.zip")[""])) as zf:
         assert zf.testzip() is None
         names = zf.namelist()
@@ -160,25 +152,25 @@ def test_a_zip_bundle_streams_to_one_object_that_reads_back(
 
     # Replaced only when asked; an export that fails leaves the old object as it was.
     with pytest.raises(RejectedInputError, match="--overwrite"):
-        export_bundle(store, f"s3://{BUCKET}/zips/b.zip", zip=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/zips/b.zip", zip=True)
     before = _objects("zips/b.zip")[""]
     calls = _disk_gone_at_third_batch(monkeypatch)
     with pytest.raises(OSError, match="disk gone"):
-        export_bundle(store, f"s3://{BUCKET}/zips/b.zip", zip=True, overwrite=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/zips/b.zip", zip=True, overwrite=True)
     assert _objects("zips/b.zip")[""] == before
     calls["n"] = 0
     with pytest.raises(OSError, match="disk gone"):
-        export_bundle(store, f"s3://{BUCKET}/zips/new.zip", zip=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/zips/new.zip", zip=True)
     assert "new.zip" not in "".join(_objects("zips/"))
     import s3fs
 
     s3fs.S3FileSystem(skip_instance_cache=True).pipe(f"{BUCKET}/zips/other.zip", b"not a zip")
     with pytest.raises(RejectedInputError, match=r"no manifest\.json"):
-        export_bundle(store, f"s3://{BUCKET}/zips/other.zip", zip=True, overwrite=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/zips/other.zip", zip=True, overwrite=True)
 
 
 def test_a_half_bundle_left_by_a_killed_export_is_replaced_when_asked(
-    s3: str, store: Store
+    s3: str, two_sources: Store
 ) -> None:
     import s3fs
 
@@ -188,8 +180,8 @@ def test_a_half_bundle_left_by_a_killed_export_is_replaced_when_asked(
     fs.pipe(f"{BUCKET}/half/clients.jsonl", b'{"half": true}\n')
     # it may be another export still writing: replaced only when asked
     with pytest.raises(RejectedInputError, match="half-written"):
-        export_bundle(store, f"s3://{BUCKET}/half/")
-    export_bundle(store, f"s3://{BUCKET}/half/", replace_unfinished=True)
+        export_bundle(two_sources, f"s3://{BUCKET}/half/")
+    export_bundle(two_sources, f"s3://{BUCKET}/half/", replace_unfinished=True)
     objects = _objects("half/")
     assert "_cscor_writing" not in objects and "manifest.json" in objects
     assert b'"half"' not in objects["clients.jsonl"]
@@ -211,10 +203,10 @@ def _read_with_duckdb_and_polars(root: str, entity: str) -> tuple[Any, Any]:
 
 @pytest.mark.parametrize("where", ["local", "s3"])
 def test_a_partitioned_dataset_reads_as_one_in_duckdb_and_polars(
-    where: str, s3: str, store: Store, tmp_path: Path
+    where: str, s3: str, two_sources: Store, tmp_path: Path
 ) -> None:
     out = str(tmp_path / "lake") if where == "local" else f"s3://{BUCKET}/lake-{tmp_path.name}/"
-    result = export_dataset(store, out, partition_by=("source", "month"))
+    result = export_dataset(two_sources, out, partition_by=("source", "month"))
     manifest = json.loads(Path(out, "manifest.json").read_text()) if where == "local" else \
         json.loads(_objects(f"lake-{tmp_path.name}/")["manifest.json"])
     assert manifest["partition_by"] == ["source", "month"]
@@ -227,7 +219,7 @@ def test_a_partitioned_dataset_reads_as_one_in_duckdb_and_polars(
             f"{BUCKET}/lake-{tmp_path.name}/", str(local), recursive=True)
         out = str(local)
     ducks, bears = _read_with_duckdb_and_polars(out, "clients")
-    live = [r for batch in store.iter_rows("clients", include_deleted=False) for r in batch]
+    live = [r for batch in two_sources.iter_rows("clients", include_deleted=False) for r in batch]
     expected: dict[tuple[str, str], int] = {}
     for r in live:
         key = (r["source"], r["created_at"].strftime("%Y-%m"))
@@ -236,11 +228,11 @@ def test_a_partitioned_dataset_reads_as_one_in_duckdb_and_polars(
     assert bears.rows() == [(s, m, n) for s, m, n in ducks]
     assert {s for s, _, _ in ducks} == {"stripe", "import"}
     # every file of every entity: rows add up to the workspace's
-    assert result.rows == sum(store.count(n, include_deleted=False)
+    assert result.rows == sum(two_sources.count(n, include_deleted=False)
                               for n in {f.entity for f in result.files})
 
 
-def test_a_partition_the_policy_withholds_is_refused(s3: str, store: Store,
+def test_a_partition_the_policy_withholds_is_refused(s3: str, two_sources: Store,
                                                       tmp_path: Path) -> None:
     from cscor_tools.errors import PolicyError
 
@@ -248,7 +240,7 @@ def test_a_partition_the_policy_withholds_is_refused(s3: str, store: Store,
     policy.write_text('[policy]\nname = "no-dates"\nextends = "portability"\n'
                       '[fields]\n"*.created_at" = "drop"\n')
     with pytest.raises(PolicyError, match="created_at"):  # a path must not hold it either
-        export_dataset(store, str(tmp_path / "p"), partition_by=("source", "month"),
+        export_dataset(two_sources, str(tmp_path / "p"), partition_by=("source", "month"),
                        policy=str(policy))
     with pytest.raises(RejectedInputError, match="partition"):
-        export_dataset(store, str(tmp_path / "q"), partition_by=("country",))
+        export_dataset(two_sources, str(tmp_path / "q"), partition_by=("country",))

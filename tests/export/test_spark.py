@@ -8,14 +8,12 @@ pyspark is a test dependency (a 320 MB wheel; a Spark session takes 15-25 s to s
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cscor_tools.export import export_dataset
-from cscor_tools.store import Store, open_store
-from tests.export.sample import seed_two_sources
+from cscor_tools.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -25,21 +23,14 @@ if shutil.which("java") is None:
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[test]')")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(tmp_path / "workspace.db")
-    seed_two_sources(s)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
-def test_spark_reads_a_partitioned_export_as_one_dataset(store: Store, tmp_path: Path) -> None:
+def test_spark_reads_a_partitioned_export_as_one_dataset(two_sources: Store,
+                                                        tmp_path: Path) -> None:
     from pyspark.sql import SparkSession
 
     out = tmp_path / "lake"
-    export_dataset(store, out, partition_by=("source", "month"))
+    export_dataset(two_sources, out, partition_by=("source", "month"))
     spark = (SparkSession.builder.master("local[1]").appName("cscor-test")
              .config("spark.ui.enabled", "false")
              .config("spark.driver.host", "127.0.0.1")
@@ -57,7 +48,7 @@ def test_spark_reads_a_partitioned_export_as_one_dataset(store: Store, tmp_path:
         ids = {r["id"] for r in clients.select("id").collect()}
     finally:
         spark.stop()
-    live = [r for batch in store.iter_rows("clients", include_deleted=False) for r in batch]
+    live = [r for batch in two_sources.iter_rows("clients", include_deleted=False) for r in batch]
     expected: dict[tuple[str, str], int] = {}
     for r in live:
         key = (r["source"], r["created_at"].strftime("%Y-%m"))

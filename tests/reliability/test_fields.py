@@ -28,7 +28,7 @@ from cscor_tools.records import Tombstone
 from cscor_tools.sandbox import Sandbox
 from cscor_tools.schema import FieldType, entity
 from tests.reliability.conftest import CONNECTORS, show
-from tests.reliability.test_malformed import Corrupt, Record
+from tests.reliability.test_malformed import Corrupt, Record, corrupt_sync
 
 #: the field each provider promises on every listed record (the first one a record has)
 REQUIRED = ("created", "created_at", "updated", "ts")
@@ -71,14 +71,8 @@ def test_a_bad_required_field_fails_its_stream_naming_record_and_field(
         CASES[case](records, field)
 
     hook = Corrupt(spoil)
-    config = Config(connectors={name: ConnectorConfig(max_attempts=2)})
-    location = Locations("sqlite", tmp_path).new(case.split()[0])
-    result = sync_into(name, sandbox, location, transport=Wrapped(hook), config=config)
-    if not hook.path:
-        pytest.skip(f"{name}: no page of the sandbox's data holds three records")
-    failed = [s for s in result.streams if s.status == "failed"]
-    show({"connector": name, "case": case, "path": hook.path,
-          "errors": [f"{s.stream}: {s.error}" for s in failed]})
+    location, _, failed = corrupt_sync(name, sandbox, Locations("sqlite", tmp_path),
+                                       case.split()[0], hook)
     assert failed, "a record with a bad required field was accepted"
     title = load_connector(name).title
     path = hook.path.removeprefix("/api/")

@@ -95,20 +95,28 @@ CASES = {"no id": _no_id, "null id": _null_id, "object id": _object_id,
          "records not a list": _records_not_a_list, "not JSON": _html, "100 MB page": _huge}
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_a_malformed_page_fails_its_stream_clearly_and_stores_none_of_its_rows(
-    sandbox: Sandbox, name: str, tmp_path: Any, case: str,
-) -> None:
-    locs = Locations("sqlite", tmp_path)
-    hook = Corrupt(CASES[case])
+def corrupt_sync(name: str, sandbox: Sandbox, locations: Locations, case: str,
+                 hook: Corrupt) -> tuple[Any, Any, list[Any]]:
+    """One sync of ``name`` whose pages ``hook`` spoils: (workspace, result, failed
+    streams); skipped when no page could be spoiled."""
     config = Config(connectors={name: ConnectorConfig(max_attempts=2)})
-    location = locs.new(case.replace(" ", "_"))
+    location = locations.new(case.replace(" ", "_"))
     result = sync_into(name, sandbox, location, transport=Wrapped(hook), config=config)
     if not hook.path:
         pytest.skip(f"{name}: no page of the sandbox's data holds three records")
     failed = [s for s in result.streams if s.status == "failed"]
     show({"connector": name, "case": case, "path": hook.path,
           "errors": [f"{s.stream}: {s.error}" for s in failed]})
+    return location, result, failed
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_malformed_page_fails_its_stream_clearly_and_stores_none_of_its_rows(
+    sandbox: Sandbox, name: str, tmp_path: Any, case: str,
+) -> None:
+    hook = Corrupt(CASES[case])
+    location, result, failed = corrupt_sync(name, sandbox, Locations("sqlite", tmp_path),
+                                            case, hook)
     assert result.status in ("failed", "partial") and failed
     title = load_connector(name).title
     for s in failed:
