@@ -49,4 +49,9 @@ def objects(prefix: str) -> dict[str, bytes]:
     import s3fs
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
-    return {p.split(prefix, 1)[1]: fs.cat(p) for p in fs.find(f"{BUCKET}/{prefix}")}
+    found = {}
+    for path in fs.find(f"{BUCKET}/{prefix}"):
+        _, at, rest = path.partition(prefix)
+        if at:  # a listing taken mid-write may name the folder itself ("…/killed")
+            found[rest] = fs.cat(path)
+    return found

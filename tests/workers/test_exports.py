@@ -230,34 +230,48 @@ def test_what_workers_could_not_export_is_refused_when_queued(workspace: str) ->
         parse_config({"jobs": {"n": {"connectors": ["stripe"], "export": {"format": "csv"}}}})
 
 
+#: what a bundle under way shows: its writer's marker, or, done, its manifest
+BEGAN = {"_cscor_writing", "manifest.json"}
+
+
 @pytest.mark.slow
 def test_a_killed_workers_export_is_redone_by_another_and_never_seen_half(
     s3env: dict[str, str], queue_url: str, new_schema: Callable[[], str]
 ) -> None:
-    workspace = new_schema()
-    with open_store(workspace, create=True) as store:
-        seed(store, clients=6000, invoices=6000)  # a few seconds of writing
     queue = Queue(queue_url)
-    queue.enqueue_export(ExportJob(workspace, ExportSpec(f"s3://{BUCKET}/killed/"), backoff=0))
-    first = worker(queue_url, env=s3env)
-    second = None
-    try:
-        # killed once its writing has begun: the marker is there, data files are coming
-        wait_for(lambda: "_cscor_writing" in objects("killed/"), 60,
-                 lambda: f"the export never began: {queue.jobs()}")
-        first.kill()
-        first.wait()
-        half = objects("killed/")
-        assert "manifest.json" not in half  # what a reader sees: no bundle
-        second = worker(queue_url, env=s3env)
-        wait_for(lambda: [j.status for j in queue.jobs()] == ["succeeded"], 90,
-                 lambda: f"{queue.jobs()}")
-    finally:
-        stop(first, second)
-    manifest = assert_whole("killed/")
+    # A kill must land while the bundle is being written. An export that finished first
+    # proves nothing: it is not counted, and tried again with four times the data.
+    for size in (6000, 24000, 96000):
+        workspace = new_schema()
+        with open_store(workspace, create=True) as store:
+            seed(store, clients=size, invoices=size)
+        prefix = f"killed-{size}/"
+        job_id = queue.enqueue_export(
+            ExportJob(workspace, ExportSpec(f"s3://{BUCKET}/{prefix}"), backoff=0))
+        assert job_id is not None
+        first = worker(queue_url, env=s3env)
+        second = None
+        try:
+            # killed once its writing has begun: the marker is there, data files are coming
+            wait_for(lambda at=prefix: bool(BEGAN & set(objects(at))),
+                     60, lambda: f"the export never began: {queue.jobs()}")
+            first.kill()
+            first.wait()
+            if "manifest.json" in objects(prefix):
+                continue  # it finished before the kill
+            second = worker(queue_url, env=s3env)
+            wait_for(lambda job=job_id: [j.status for j in queue.jobs()
+                                         if j.id == job] == ["succeeded"],
+                     90, lambda: f"{queue.jobs()}")
+        finally:
+            stop(first, second)
+        break
+    else:
+        pytest.fail("every export finished before its worker could be killed")
+    manifest = assert_whole(prefix)
     with open_store(workspace) as store:
         assert {f["entity"]: f["rows"] for f in manifest["files"]}["clients"] == \
             store.count("clients", include_deleted=False)
-    (job,) = queue.jobs()
+    (job,) = [j for j in queue.jobs() if j.id == job_id]
     assert queue.failed_attempts(job.id) == 1
     assert job.error is not None and "stopped" in job.error  # its first attempt's
