@@ -14,11 +14,12 @@ from benchmarks.reliability.workspaces import REPO, Locations, sandboxed_connect
 # -- secrets ----------------------------------------------------------------------------------
 
 #: distinctive values no code path makes up, per provider: the key the sandbox accepts, then
-#: one it refuses (the error paths). A hit anywhere is a leak.
+#: one it refuses (the error paths). A hit anywhere is a leak. The provider's prefix, then
+#: dots no real key holds: they cannot be taken for a credential.
 SENTINELS = {
-    "stripe": ("sk_live_FAKEnotAkeySENTINEL", "rk_live_FAKEnotAkeySENTINEL"),
-    "resend": ("re_FAKEnotAkeySENTINEL", "re_FAKErefusedSENTINEL"),
-    "slack": ("xoxb-FAKE-notAtoken-SENTINEL", "xoxb-FAKE-refused-SENTINEL"),
+    "stripe": ("sk_live_FAKE.notAkey.SENTINEL", "rk_live_FAKE.notAkey.SENTINEL"),
+    "resend": ("re_FAKE.notAkey.SENTINEL", "re_FAKE.refused.SENTINEL"),
+    "slack": ("xoxb-FAKE.notAtoken.SENTINEL", "xoxb-FAKE.refused.SENTINEL"),
 }
 WEBHOOK_SENTINEL = "https://hooks.example.invalid/services/FAKE/notAwebhook/SENTINEL"
 

@@ -19,7 +19,7 @@ from cscor_tools.sandbox.errors import SandboxError
 from cscor_tools.store import open_store
 from cscor_tools.workspace import sync_connector
 
-KEY = "sk_test_FAKEnotAkeyDistinctive"
+KEY = "sk_test_FAKE.notAkey.Distinctive"
 
 
 def test_the_admin_url_serves_an_index_of_what_answers_there(sandbox: Sandbox) -> None:

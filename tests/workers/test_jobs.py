@@ -78,8 +78,8 @@ def test_what_is_retried(exc: BaseException, retried: bool) -> None:
 
 
 def test_an_account_key_never_holds_the_credential() -> None:
-    key = account_key("stripe", Secret("sk_live_abcdefghijklmnop"))
+    key = account_key("stripe", Secret("sk_live_FAKE.abcdefghijklmnop"))
     assert "abcdefghijklmnop" not in key and key.startswith("stripe:key-")
-    assert key == account_key("stripe", Secret("sk_live_abcdefghijklmnop"))
-    assert key != account_key("stripe", Secret("sk_live_other"))
+    assert key == account_key("stripe", Secret("sk_live_FAKE.abcdefghijklmnop"))
+    assert key != account_key("stripe", Secret("sk_live_FAKE.other"))
     assert account_key("stripe", Secret("x"), "acme") == "stripe:acme"
