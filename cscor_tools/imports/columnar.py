@@ -62,9 +62,8 @@ def batch_of_records(records: Sequence[tuple[int, list[Any], Any]], width: int) 
                 too_wide.append(i)
             cells = cells[:width]
         padded.append(cells)
-    columns = [column_of(list(col)) for col in zip(*padded, strict=True)] if padded else []
-    if not padded:
-        columns = [column_of([]) for _ in range(width)]
+    cells_by_column = zip(*padded, strict=True) if padded else ([] for _ in range(width))
+    columns = [column_of(list(col)) for col in cells_by_column]
     return RawBatch(
         numbers=[n for n, _, _ in records],
         columns=columns,
@@ -144,7 +143,7 @@ class ColumnarBuilder:
             bad = bad | got.bad
         cols: dict[str, pl.Series] = {
             name: got.values.alias(name)
-            for (name, *_), got in zip(singles, converted, strict=False)
+            for (name, *_), got in zip(singles, converted[:len(singles)], strict=True)
         }
         struct_parts: dict[str, dict[str, pl.Series]] = {}
         for (name, sub, *_), got in zip(parts, converted[len(singles):], strict=True):

@@ -517,15 +517,11 @@ def open_parquet(source: Source, batch_rows: int = 4096) -> Table:
 
     def records() -> Iterator[Record]:
         n = 0
-        try:
-            for batch in pf.iter_batches(batch_size=batch_rows):
-                for values in zip(*(c.to_pylist() for c in batch.columns), strict=True):
-                    n += 1
-                    cells = list(values)
-                    yield n, cells, cells, None
-        except (pa.ArrowException, OSError) as exc:
-            raise RejectedInputError(f"unreadable Parquet data: {exc}", file=source.name,
-                                     row=n + 1) from None
+        for batch in arrow_batches(batch_rows):
+            for values in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                n += 1
+                cells = list(values)
+                yield n, cells, cells, None
 
     def arrow_batches(rows: int) -> Iterator[Any]:
         n = 0
