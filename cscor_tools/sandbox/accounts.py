@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any, cast
 
 from cscor_tools.sandbox.admin import AdminCalls, admin_in_process, handle_admin
@@ -31,9 +30,9 @@ from cscor_tools.sandbox.config import (
     Knobs,
     SandboxConfig,
     Volumes,
-    provider_base_url,
 )
 from cscor_tools.sandbox.errors import SandboxError
+from cscor_tools.sandbox.running import Running
 from cscor_tools.sandbox.server import SandboxServer
 from cscor_tools.sandbox.wire import Request, Response
 from cscor_tools.sandbox.world import World
@@ -105,7 +104,7 @@ class AccountHandle(AdminCalls):
         return admin_in_process(self.app, method, path, payload)
 
 
-class SandboxAccounts:
+class SandboxAccounts(Running):
     """A sandbox serving several accounts on one 127.0.0.1 port (in a thread of this process).
 
     Account ``i`` (in the order given) generates its world from ``seed + i``; ``scale`` and
@@ -163,21 +162,8 @@ class SandboxAccounts:
             self._server.stop()
             self._server = None
 
-    def __enter__(self) -> SandboxAccounts:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise SandboxError("the sandbox is not running: use it in a `with` block, or start()")
-        return self._server.url
-
-    def base_url(self, provider: str) -> str:
-        return provider_base_url(self.url, provider)
+    def _served_url(self) -> str | None:
+        return None if self._server is None else self._server.url
 
     def credentials(self, account: str, provider: str) -> str:
         if account not in self.configs:

@@ -18,7 +18,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from types import TracebackType
 from typing import IO, Any
 
 from cscor_tools.sandbox.admin import AdminCalls, admin_answer, admin_body, admin_in_process
@@ -31,10 +30,10 @@ from cscor_tools.sandbox.config import (
     SandboxConfig,
     Volumes,
     accepted_credentials,
-    provider_base_url,
 )
 from cscor_tools.sandbox.errors import SandboxError
 from cscor_tools.sandbox.mutate import MutationSummary
+from cscor_tools.sandbox.running import Running
 from cscor_tools.sandbox.server import SandboxServer
 from cscor_tools.sandbox.world import World
 
@@ -42,7 +41,7 @@ from cscor_tools.sandbox.world import World
 START_TIMEOUT = 180.0
 
 
-class Sandbox(AdminCalls):
+class Sandbox(Running, AdminCalls):
     """A local Stripe, Resend and Slack, from seeded data, on one 127.0.0.1 port.
 
     >>> with Sandbox(seed=7, scale=0.1) as sb:                      # doctest: +SKIP
@@ -158,24 +157,10 @@ class Sandbox(AdminCalls):
             self._child_errors = None
         self._url = None
 
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
     # -- where and how to connect ------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise SandboxError("the sandbox is not running: use it in a `with` block, or start()")
+    def _served_url(self) -> str | None:
         return self._url
-
-    def base_url(self, provider: str) -> str:
-        """What ``provider``'s client takes as its base (see :func:`provider_base_url`)."""
-        return provider_base_url(self.url, provider)
 
     def credentials(self, provider: str) -> str:
         """The credential the sandbox accepts for a provider (a fixed fake one, unless the
